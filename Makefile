@@ -1,0 +1,51 @@
+# taxiway: `make demo` runs the pipeline on the local default; `make test` runs every test.
+# Everything installs itself: uv into .tools/ when it is not on PATH, then `uv sync`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+SYNC := $(UV) sync --all-extras --frozen
+
+.PHONY: help uv sync demo test unit integration bench lint fmt clean
+
+help:
+	@echo "make demo   - generate a day of events, curate, catalog and report it locally"
+	@echo "make test   - lint + every test (unit and integration)"
+	@echo "make bench  - benchmarks under benchmarks/ (prints JSON figures)"
+	@echo "make lint   - ruff + mypy"
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv
+
+uv: $(UV)
+
+sync: uv
+	$(SYNC)
+
+demo: sync
+	$(UV) run taxiway demo
+
+lint: sync
+	$(UV) run ruff check src tests benchmarks dags
+	$(UV) run ruff format --check src tests benchmarks dags
+	$(UV) run mypy
+
+fmt: sync
+	$(UV) run ruff check --fix src tests benchmarks dags
+	$(UV) run ruff format src tests benchmarks dags
+
+test: lint
+	$(UV) run pytest -q tests
+
+unit: sync
+	$(UV) run pytest -q tests/unit
+
+integration: sync
+	$(UV) run pytest -q tests/integration
+
+bench: sync
+	@for b in benchmarks/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+
+clean:
+	rm -rf data .pytest_cache .mypy_cache .ruff_cache

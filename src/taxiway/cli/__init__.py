@@ -1,0 +1,1 @@
+"""The `taxiway` command line (typer). Only :mod:`taxiway.cli.render` prints."""
