@@ -80,3 +80,111 @@ def fail(message: str) -> None:
 
 def info(message: str) -> None:
     err_console.print(message)
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """A plain rich table; numbers are right-aligned and thousands-separated."""
+    t = Table(title=title)
+    numeric = [
+        bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(columns))
+    ]
+    for i, col in enumerate(columns):
+        t.add_column(col, justify="right" if numeric[i] else "left")
+    for row in rows:
+        t.add_row(*(_cell(v) for v in row))
+    return t
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "[dim]NULL[/]"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+def show(renderable: Any) -> None:
+    console.print(renderable)
+
+
+def rows_as(
+    fmt: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = ""
+) -> None:
+    """Print query results as a rich table, CSV or JSON lines."""
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        import json
+
+        sys.stdout.write(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in rows], default=str, indent=2)
+            + "\n"
+        )
+    else:
+        console.print(table(title, columns, rows))
+
+
+_SHORT = {
+    "corrupt-file": "file",
+    "malformed-json": "json",
+    "missing-required-field": "missing",
+    "wrong-type": "type",
+    "unknown-event-type": "evtype",
+    "bad-timestamp": "ts",
+    "too-late": "late",
+}
+
+
+def run_summary(manifest: Any, fmt: str) -> None:
+    """Per-hour counts of a curate run (text) or the whole manifest (json)."""
+    if fmt == "json":
+        sys.stdout.write(manifest.to_json() + "\n")
+        return
+    rows = [
+        (
+            hour,
+            c["input_records"],
+            c["curated_new"],
+            c["duplicates"],
+            c["quarantined"],
+            " ".join(
+                f"{_SHORT.get(k, k)}:{v}" for k, v in sorted(c["quarantined_by_reason"].items())
+            ),
+        )
+        for hour, c in manifest.hours.items()
+    ]
+    t = manifest.totals
+    rows.append(
+        ("total", t["input_records"], t["curated_new"], t["duplicates"], t["quarantined"], "")
+    )
+    console.print(
+        table(
+            f"run {manifest.run_id} ({manifest.engine}): input = curated + duplicates + quarantined",
+            ("landing hour", "input", "curated", "duplicates", "quarantined", "by reason"),
+            rows,
+        )
+    )
+    console.print(
+        "[dim]reasons: " + ", ".join(f"{short}={code}" for code, short in _SHORT.items()) + "[/]"
+    )
+
+
+def progress() -> Any:
+    """A rich progress bar for long work (on stderr, so stdout stays machine-readable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+    )

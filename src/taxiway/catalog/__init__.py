@@ -1,0 +1,1 @@
+"""Catalogs: a DuckDB warehouse file locally, the Glue Data Catalog on AWS."""

@@ -1,0 +1,1 @@
+"""The event contract and the synthetic event generator."""

@@ -1,0 +1,1 @@
+"""The lake: paths and layout, atomic publish, run manifests."""

@@ -1,0 +1,50 @@
+"""Run manifests: the counts of every run, written atomically as JSON.
+
+``manifests/runs/<run_id>.json`` keeps every run; ``manifests/hours/<hour>.json`` holds the
+latest run's counts for that landing hour (what the data-quality report reads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taxiway.lake.layout import Lake, parse_hour
+
+
+@dataclass
+class RunManifest:
+    run_id: str
+    engine: str
+    started_at: str
+    finished_at: str
+    hours: dict[str, dict[str, Any]]  # "YYYY-MM-DDTHH" -> HourCounts as dict
+    totals: dict[str, int]
+    new_rows_per_date: dict[str, int]
+    files_written: list[str] = field(default_factory=list)
+    files_removed: list[str] = field(default_factory=list)
+    stale_files_removed: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def write_json_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write(lake: Lake, manifest: RunManifest) -> Path:
+    """Write the run manifest and each hour's manifest; return the run manifest's path."""
+    for hour, counts in manifest.hours.items():
+        doc = {"landing_hour": hour, "run_id": manifest.run_id, "finished_at": manifest.finished_at}
+        doc.update(counts)
+        write_json_atomic(lake.hour_manifest(parse_hour(hour)), json.dumps(doc, indent=2))
+    path = lake.runs_dir / f"{manifest.run_id}.json"
+    write_json_atomic(path, manifest.to_json())
+    return path

@@ -1,0 +1,1 @@
+"""Pipeline steps (curate, register, report), engine-agnostic."""
