@@ -43,3 +43,24 @@ def refresh_catalog(settings: Settings, root: Path) -> dict[str, int]:
 
     catalog = DuckDBCatalog(Lake(root, settings.pipeline.topic))
     return catalog.refresh(attribution_window_days=settings.pipeline.attribution_window_days)
+
+
+def build_report(settings: Settings, root: Path, report: str) -> int:
+    """Rebuild one report table in the warehouse (and its Parquet copy); return its rows."""
+    from taxiway.catalog.local import DuckDBCatalog
+    from taxiway.lake.layout import Lake
+    from taxiway.pipeline.reports import build_reports
+
+    catalog = DuckDBCatalog(Lake(root, settings.pipeline.topic))
+    con = catalog.connect()
+    try:
+        catalog.register(con)
+        counts = build_reports(
+            con,
+            str(catalog.lake.reports_dir),
+            attribution_window_days=settings.pipeline.attribution_window_days,
+            only=[report],
+        )
+    finally:
+        con.close()
+    return int(counts[report])
