@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import doctor, local, migrate, pipeline, preflight
+from taxiway.cli import doctor, local, migrate, pipeline
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -42,7 +42,6 @@ pipeline.register(app)
 app.add_typer(doctor.app, name="doctor")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
-app.add_typer(preflight.app, name="preflight")
 
 
 def main() -> None:
