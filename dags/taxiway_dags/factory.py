@@ -9,7 +9,7 @@ aws:   EmrAddStepsOperator (a spark-submit EMR step, waits for completion, as Li
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from taxiway_dags import settings
@@ -25,7 +25,7 @@ def hourly_dag(env_name: str | None = None) -> Any:
         dag_id="taxiway_hourly",
         description="Curate the landing hour, register partitions, rebuild reports",
         schedule="@hourly",
-        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        start_date=datetime(2026, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,

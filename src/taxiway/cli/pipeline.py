@@ -101,6 +101,9 @@ def run(
     start: str = typer.Option(..., "--from", help="First landing hour, YYYY-MM-DDTHH."),
     end: str = typer.Option(None, "--to", help="Last landing hour (default: --from)."),
     skip_reports: bool = typer.Option(False, "--skip-reports", help="Curate only."),
+    engine: str = typer.Option(
+        None, "--engine", help="duckdb (default locally) or spark (Spark local mode)."
+    ),
     fmt: Fmt = typer.Option(Fmt.text, "--format"),
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
@@ -112,7 +115,7 @@ def run(
     settings = _settings(config)
     root = _root(settings, data_dir)
     hours = hour_range(parse_hour(start), parse_hour(end or start))
-    manifest = curate_hours(settings, env, root, hours)
+    manifest = curate_hours(settings, env, root, hours, engine)
     if not skip_reports:
         refresh_catalog(settings, root)
     render.run_summary(manifest, fmt.value)

@@ -188,3 +188,8 @@ def progress() -> Any:
         TimeElapsedColumn(),
         console=err_console,
     )
+
+
+def raw(text: str) -> None:
+    """Write text to stdout exactly as is (diffs, patches)."""
+    sys.stdout.write(text)

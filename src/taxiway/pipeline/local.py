@@ -33,7 +33,17 @@ def curate_hours(
             topic=settings.pipeline.topic,
             late_event_lookback_days=settings.pipeline.late_event_lookback_days,
         )
-    raise UsageError(f"Engine `{name}` cannot run locally; use `duckdb`.")
+    if name in ("spark", "spark-emr"):
+        from taxiway.engines.spark import SparkEngine
+
+        return curate(
+            root,
+            hours,
+            SparkEngine(),
+            topic=settings.pipeline.topic,
+            late_event_lookback_days=settings.pipeline.late_event_lookback_days,
+        )
+    raise UsageError(f"Engine `{name}` is unknown; use `duckdb` or `spark`.")
 
 
 def refresh_catalog(settings: Settings, root: Path) -> dict[str, int]:

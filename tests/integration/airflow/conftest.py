@@ -1,29 +1,11 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-DAGS = ROOT / "dags"
-
-
-def airflow_env(home: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
-        AIRFLOW__CORE__UNIT_TEST_MODE="False",
-        AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
-        PYTHONPATH=str(DAGS),
-        TAXIWAY_CONFIG=str(ROOT / "taxiway.yaml"),
-    )
-    env.update(extra)
-    return env
+from airflow_helpers import airflow_env
 
 
 @pytest.fixture(scope="session")

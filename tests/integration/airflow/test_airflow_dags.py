@@ -9,7 +9,7 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import DAGS, airflow_env
+from airflow_helpers import DAGS, airflow_env
 
 from taxiway.events.generator import GeneratorOptions, generate
 
@@ -87,7 +87,7 @@ def test_local_dag_runs_an_hour_end_to_end(airflow_home: Path, tmp_path: Path) -
     data = tmp_path / "data"
     truth = generate(data, GeneratorOptions(start=hour, hours=1, events_per_hour=2_000, seed=3))
     script = textwrap.dedent(
-        f"""
+        """
         from datetime import datetime, timezone
         from taxiway_dags.factory import hourly_dag
         dag = hourly_dag("local")

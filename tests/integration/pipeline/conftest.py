@@ -1,35 +1,11 @@
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import small_options
 
-from taxiway.events.generator import GeneratorOptions, GroundTruth, generate
-
-START = datetime(2026, 11, 23, 0, tzinfo=UTC)
-HOURS = 4
-
-
-def small_options(**over: object) -> GeneratorOptions:
-    """A few thousand events with every fault at a visible rate (truncated files included)."""
-    base: dict[str, object] = dict(
-        start=START,
-        hours=HOURS,
-        events_per_hour=2_500,
-        seed=11,
-        malformed_rate=0.01,
-        missing_field_rate=0.01,
-        wrong_type_rate=0.01,
-        unknown_type_rate=0.01,
-        bad_timestamp_rate=0.01,
-        duplicate_rate=0.05,
-        late_rate=0.05,
-        truncated_file_rate=0.12,
-    )
-    base.update(over)
-    return GeneratorOptions(**base)  # type: ignore[arg-type]
+from taxiway.events.generator import GroundTruth, generate
 
 
 @pytest.fixture
@@ -39,13 +15,3 @@ def lake_root(tmp_path: Path) -> tuple[Path, GroundTruth]:
     assert truth.corrupt_files, "the fixture must contain at least one truncated file"
     assert truth.duplicates > 0 and truth.late_events > 0
     return root, truth
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """sha256 of every published file under curated/ and quarantine/."""
-    out = {}
-    for sub in ("curated", "quarantine"):
-        for p in sorted((root / sub).rglob("*")):
-            if p.is_file():
-                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import HOURS, START, snapshot
+from pipeline_helpers import HOURS, START, small_options, snapshot
 
 from taxiway.engines.duckdb import DuckDBEngine
 from taxiway.errors import InvariantError
@@ -175,8 +175,6 @@ def test_unbalanced_counts_fail_loudly_and_publish_nothing(
 
 
 def test_uncompressed_json_files_are_read(tmp_path: Path) -> None:
-    from conftest import small_options
-
     truth = generate(tmp_path, small_options(compress=False, hours=1))
     m = curate(tmp_path, ALL_HOURS[:1], DuckDBEngine())
     assert m.totals["curated_new"] == truth.curated

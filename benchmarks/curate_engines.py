@@ -1,0 +1,90 @@
+"""Benchmark: DuckDBEngine vs SparkEngine (local[2]) curating the same >= 1M events.
+
+Generates the input once (cached under benchmarks/out/, git-ignored), then curates it with
+each engine into its own root (the landing folder is a symlink to the cached input) and
+prints one JSON object. Spark's JVM start is timed apart from the curate run.
+
+    uv run python benchmarks/curate_engines.py [--events-per-hour 270000] [--hours 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from taxiway.engines.duckdb import DuckDBEngine
+from taxiway.engines.spark import SparkEngine
+from taxiway.events.generator import GeneratorOptions, generate
+from taxiway.pipeline.curate import curate
+
+OUT = Path(__file__).resolve().parent / "out" / "curate_engines"
+START = datetime(2026, 11, 23, 0, tzinfo=UTC)
+
+
+def _input(hours: int, per_hour: int) -> Path:
+    """The cached generated input for these options (regenerated when they change)."""
+    src = OUT / f"input-{hours}x{per_hour}"
+    if not (src / "ground_truth.json").exists():
+        shutil.rmtree(src, ignore_errors=True)
+        t = time.perf_counter()
+        generate(src, GeneratorOptions(start=START, hours=hours, events_per_hour=per_hour))
+        print(f"generated input in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    return src
+
+
+def _root(name: str, src: Path) -> Path:
+    root = OUT / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / "landing").symlink_to(src / "landing", target_is_directory=True)
+    return root
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hours", type=int, default=4)
+    ap.add_argument("--events-per-hour", type=int, default=270_000)
+    args = ap.parse_args()
+    src = _input(args.hours, args.events_per_hour)
+    hours = [START.replace(hour=h) for h in range(args.hours)]
+    truth = json.loads((src / "ground_truth.json").read_text())
+
+    t = time.perf_counter()
+    duck = curate(_root("duckdb", src), hours, DuckDBEngine(threads=2))
+    duck_s = time.perf_counter() - t
+
+    engine = SparkEngine("local[2]", conf={"spark.driver.memory": "4g"})
+    t = time.perf_counter()
+    engine.spark.range(1).count()  # start the JVM outside the timed run
+    startup_s = time.perf_counter() - t
+    t = time.perf_counter()
+    spark = curate(_root("spark", src), hours, engine)
+    spark_s = time.perf_counter() - t
+
+    events = duck.totals["input_records"]
+    assert events == truth["input_records"] == spark.totals["input_records"]
+    assert duck.totals == spark.totals, (duck.totals, spark.totals)
+    print(
+        json.dumps(
+            {
+                "events": events,
+                "duckdb_seconds": round(duck_s, 2),
+                "spark_seconds": round(spark_s, 2),
+                "spark_startup_seconds": round(startup_s, 2),
+                "duckdb_events_per_s": round(events / duck_s),
+                "spark_events_per_s": round(events / spark_s),
+                "ratio": round(spark_s / duck_s, 1),
+                "target_ratio": 10,
+                "same_totals": duck.totals == spark.totals,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

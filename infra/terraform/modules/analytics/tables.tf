@@ -1,0 +1,171 @@
+# Tables: curated `events` (partitioned by event_date, the layout the curate step writes:
+# s3://<curated>/curated/events/event_date=YYYY-MM-DD/), `quarantine` (partitioned by
+# ingest_date) and the four report tables under s3://<reports>/<report>/. Partitions are
+# registered by the DAG's `MSCK REPAIR TABLE` task.
+
+locals {
+  event_columns = [
+    { name = "event_id", type = "string", comment = "Dedupe key" },
+    { name = "event_type", type = "string", comment = "impression|click|page_view|add_to_cart|conversion" },
+    { name = "event_ts", type = "timestamp", comment = "Event time, UTC" },
+    { name = "received_ts", type = "timestamp", comment = "Collector time, UTC" },
+    { name = "anonymous_id", type = "string", comment = "" },
+    { name = "user_id", type = "string", comment = "" },
+    { name = "session_id", type = "string", comment = "" },
+    { name = "campaign_id", type = "string", comment = "" },
+    { name = "ad_id", type = "string", comment = "" },
+    { name = "channel", type = "string", comment = "" },
+    { name = "page_url", type = "string", comment = "" },
+    { name = "referrer", type = "string", comment = "" },
+    { name = "revenue", type = "decimal(18,4)", comment = "Conversions only" },
+    { name = "currency", type = "string", comment = "ISO 4217" },
+    { name = "order_id", type = "string", comment = "" },
+    { name = "user_agent", type = "string", comment = "" },
+    { name = "country", type = "string", comment = "" },
+    { name = "properties", type = "string", comment = "Free-form object as JSON text" },
+    { name = "source_file", type = "string", comment = "Landing object the event came from" },
+    { name = "ingested_at", type = "timestamp", comment = "When the curate run wrote the row" },
+  ]
+
+  quarantine_columns = [
+    { name = "raw_line", type = "string", comment = "The rejected input line, verbatim" },
+    { name = "source_file", type = "string", comment = "" },
+    { name = "line_number", type = "bigint", comment = "1-based line in source_file" },
+    { name = "reason", type = "string", comment = "Reason code (taxiway.events.contract.REASONS)" },
+    { name = "detail", type = "string", comment = "" },
+    { name = "quarantined_at", type = "timestamp", comment = "" },
+  ]
+
+  reports = {
+    campaign_daily_kpis = [
+      { name = "event_date", type = "date" },
+      { name = "campaign_id", type = "string" },
+      { name = "impressions", type = "bigint" },
+      { name = "clicks", type = "bigint" },
+      { name = "ctr", type = "double" },
+      { name = "unique_users", type = "bigint" },
+      { name = "conversions", type = "bigint" },
+      { name = "cvr", type = "double" },
+      { name = "revenue", type = "decimal(18,4)" },
+    ]
+    attribution_last_click = [
+      { name = "conversion_date", type = "date" },
+      { name = "campaign_id", type = "string" },
+      { name = "conversions", type = "bigint" },
+      { name = "revenue", type = "decimal(18,4)" },
+    ]
+    daily_funnel = [
+      { name = "event_date", type = "date" },
+      { name = "page_view_users", type = "bigint" },
+      { name = "add_to_cart_users", type = "bigint" },
+      { name = "conversion_users", type = "bigint" },
+      { name = "view_to_cart_rate", type = "double" },
+      { name = "cart_to_conversion_rate", type = "double" },
+    ]
+    data_quality_hourly = [
+      { name = "landing_hour", type = "timestamp" },
+      { name = "received", type = "bigint" },
+      { name = "curated", type = "bigint" },
+      { name = "duplicates", type = "bigint" },
+      { name = "quarantined", type = "bigint" },
+      { name = "reason", type = "string" },
+      { name = "quarantined_by_reason", type = "bigint" },
+    ]
+  }
+}
+
+resource "aws_glue_catalog_table" "events" {
+  name          = "events"
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  description   = "Curated events: typed, one row per event_id"
+  parameters = {
+    EXTERNAL           = "TRUE"
+    classification     = "parquet"
+    "parquet.compress" = "ZSTD"
+  }
+
+  partition_keys {
+    name = "event_date"
+    type = "date"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.curated_bucket}/curated/events/"
+    input_format  = local.parquet.input_format
+    output_format = local.parquet.output_format
+    ser_de_info {
+      serialization_library = local.parquet.serde
+    }
+    dynamic "columns" {
+      for_each = local.event_columns
+      content {
+        name    = columns.value.name
+        type    = columns.value.type
+        comment = columns.value.comment
+      }
+    }
+  }
+}
+
+resource "aws_glue_catalog_table" "quarantine" {
+  name          = "quarantine"
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  description   = "Every rejected input record with its reason"
+  parameters = {
+    EXTERNAL       = "TRUE"
+    classification = "parquet"
+  }
+
+  partition_keys {
+    name = "ingest_date"
+    type = "date"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.curated_bucket}/quarantine/"
+    input_format  = local.parquet.input_format
+    output_format = local.parquet.output_format
+    ser_de_info {
+      serialization_library = local.parquet.serde
+    }
+    dynamic "columns" {
+      for_each = local.quarantine_columns
+      content {
+        name    = columns.value.name
+        type    = columns.value.type
+        comment = columns.value.comment
+      }
+    }
+  }
+}
+
+resource "aws_glue_catalog_table" "reports" {
+  for_each = local.reports
+
+  name          = each.key
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  description   = "Report ${each.key}, rebuilt by the DAG's report task"
+  parameters = {
+    EXTERNAL       = "TRUE"
+    classification = "parquet"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.reports_bucket}/${each.key}/"
+    input_format  = local.parquet.input_format
+    output_format = local.parquet.output_format
+    ser_de_info {
+      serialization_library = local.parquet.serde
+    }
+    dynamic "columns" {
+      for_each = each.value
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}

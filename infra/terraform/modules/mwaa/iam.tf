@@ -1,0 +1,206 @@
+# Execution role: what MWAA itself needs (its bucket, its log groups, its Celery queues, the
+# key) plus what the DAGs do (add steps to this environment's cluster, run Athena queries in
+# this environment's workgroup over this environment's Glue database and buckets). The few
+# actions that AWS does not scope to a resource (ListClusters, DescribeLogGroups,
+# PutMetricData, GetAccountPublicAccessBlock) are the only statements on "*".
+
+locals {
+  env_arn  = "arn:${local.partition}:airflow:${local.region}:${local.account_id}:environment/${local.name}"
+  glue_arn = "arn:${local.partition}:glue:${local.region}:${local.account_id}"
+  logs_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:airflow-${local.name}-*"
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["airflow.amazonaws.com", "airflow-env.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${local.name}-mwaa-execution"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "mwaa-and-pipeline"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "PublishMetrics"
+    actions   = ["airflow:PublishMetrics"]
+    resources = [local.env_arn]
+  }
+
+  statement {
+    sid = "ReadDagsBucket"
+    actions = [
+      "s3:GetObject",
+      "s3:GetObjectVersion",
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:GetBucketVersioning",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetEncryptionConfiguration",
+    ]
+    resources = [var.bucket_arns["mwaa"], "${var.bucket_arns["mwaa"]}/*"]
+  }
+
+  statement {
+    sid       = "AccountPublicAccessBlockIsAccountWide"
+    actions   = ["s3:GetAccountPublicAccessBlock"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "OwnLogGroups"
+    actions = [
+      "logs:CreateLogStream",
+      "logs:CreateLogGroup",
+      "logs:PutLogEvents",
+      "logs:GetLogEvents",
+      "logs:GetLogRecord",
+      "logs:GetLogGroupFields",
+      "logs:GetQueryResults",
+    ]
+    resources = [local.logs_arn, "${local.logs_arn}:*"]
+  }
+
+  statement {
+    sid       = "DescribeLogGroupsIsAccountWide"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "MwaaMetricsOnly"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["AmazonMWAA"]
+    }
+  }
+
+  statement {
+    sid = "CeleryQueues"
+    actions = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+      "sqs:SendMessage",
+    ]
+    resources = ["arn:${local.partition}:sqs:${local.region}:*:airflow-celery-*"]
+  }
+
+  statement {
+    sid       = "EnvironmentKey"
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
+    resources = [var.kms_key_arn]
+  }
+
+  # --- the pipeline
+
+  statement {
+    sid       = "FindClusterByName"
+    actions   = ["elasticmapreduce:ListClusters"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "StepsOnOwnCluster"
+    actions = [
+      "elasticmapreduce:AddJobFlowSteps",
+      "elasticmapreduce:DescribeCluster",
+      "elasticmapreduce:DescribeStep",
+      "elasticmapreduce:ListSteps",
+      "elasticmapreduce:CancelSteps",
+    ]
+    resources = [var.emr_cluster_arn]
+  }
+
+  statement {
+    sid = "QueriesInOwnWorkgroup"
+    actions = [
+      "athena:StartQueryExecution",
+      "athena:GetQueryExecution",
+      "athena:GetQueryResults",
+      "athena:StopQueryExecution",
+      "athena:GetWorkGroup",
+    ]
+    resources = [var.athena_workgroup_arn]
+  }
+
+  statement {
+    sid = "OwnGlueDatabase"
+    actions = [
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:GetTables",
+      "glue:GetPartition",
+      "glue:GetPartitions",
+      "glue:BatchGetPartition",
+      "glue:CreatePartition",
+      "glue:BatchCreatePartition",
+      "glue:UpdatePartition",
+      "glue:DeletePartition",
+      "glue:BatchDeletePartition",
+    ]
+    resources = [
+      "${local.glue_arn}:catalog",
+      "${local.glue_arn}:database/${var.glue_database}",
+      "${local.glue_arn}:table/${var.glue_database}/*",
+    ]
+  }
+
+  statement {
+    sid     = "ListTheLake"
+    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [
+      var.bucket_arns["landing"],
+      var.bucket_arns["curated"],
+      var.bucket_arns["reports"],
+      var.bucket_arns["artifacts"],
+    ]
+  }
+
+  statement {
+    sid     = "ReadLandingAndCurated"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.bucket_arns["landing"]}/*",
+      "${var.bucket_arns["curated"]}/*",
+      "${var.bucket_arns["artifacts"]}/jobs/*",
+    ]
+  }
+
+  # Athena runs UNLOAD and writes results with the caller's credentials.
+  statement {
+    sid = "WriteReportsAndQueryResults"
+    actions = [
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListMultipartUploadParts",
+    ]
+    resources = [
+      "${var.bucket_arns["reports"]}/*",
+      "${var.bucket_arns["artifacts"]}/athena-results/*",
+    ]
+  }
+}

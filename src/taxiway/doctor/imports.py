@@ -1,0 +1,225 @@
+"""Static import analysis: which imports a target MWAA version can satisfy.
+
+An import is satisfied when it is relative, in the target Python's standard library, a
+module inside the project's dags (or plugins) folder, or provided by a distribution that
+is built into the target or listed in the project's requirements. Import names map to
+distributions through a short table of the well-known mismatches (``yaml`` -> ``PyYAML``),
+the current environment's ``importlib.metadata.packages_distributions()``, and the
+dotted-name convention (``google.cloud.storage`` -> ``google-cloud-storage``).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from taxiway.mwaa import normalize
+
+# Standard-library modules removed (key: first Python without them) or added (key: first
+# Python with them), so a Python 3.11 doctor judges a 3.7 or 3.12 target correctly.
+_REMOVED = {
+    "3.12": {"distutils", "imp", "asynchat", "asyncore", "smtpd"},
+    "3.13": {
+        "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib",
+        "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu",
+        "xdrlib", "lib2to3",
+    },
+}  # fmt: skip
+_ADDED = {"3.9": {"zoneinfo", "graphlib"}, "3.11": {"tomllib"}}
+
+# Import names whose distribution name differs from the name (the usual surprises).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "yaml": ("pyyaml",),
+    "dateutil": ("python-dateutil",),
+    "jwt": ("pyjwt",),
+    "sklearn": ("scikit-learn",),
+    "PIL": ("pillow",),
+    "bs4": ("beautifulsoup4",),
+    "cv2": ("opencv-python", "opencv-python-headless"),
+    "attr": ("attrs",),
+    "dns": ("dnspython",),
+    "git": ("gitpython",),
+    "jose": ("python-jose",),
+    "magic": ("python-magic",),
+    "dotenv": ("python-dotenv",),
+    "slugify": ("python-slugify",),
+    "daemon": ("python-daemon",),
+    "nvd3": ("python-nvd3",),
+    "psycopg2": ("psycopg2-binary", "psycopg2"),
+    "MySQLdb": ("mysqlclient",),
+    "snowflake": ("snowflake-connector-python", "snowflake-sqlalchemy"),
+    "pkg_resources": ("setuptools",),
+    "_distutils_hack": ("setuptools",),
+    "grpc": ("grpcio",),
+    "Crypto": ("pycryptodome",),
+    "Cryptodome": ("pycryptodomex",),
+    "OpenSSL": ("pyopenssl",),
+    "kafka": ("kafka-python",),
+    "serial": ("pyserial",),
+    "zmq": ("pyzmq",),
+    "opensearchpy": ("opensearch-py",),
+    "bson": ("pymongo",),
+    "gridfs": ("pymongo",),
+    "cx_Oracle": ("cx-oracle",),
+    "googleapiclient": ("google-api-python-client",),
+    "google_auth_oauthlib": ("google-auth-oauthlib",),
+    "sentry_sdk": ("sentry-sdk",),
+    "pythonjsonlogger": ("python-json-logger",),
+    "multipart": ("python-multipart",),
+    "docx": ("python-docx",),
+    "pptx": ("python-pptx",),
+    "ldap": ("python-ldap",),
+    "nacl": ("pynacl",),
+    "win32api": ("pywin32",),
+    "typing_extensions": ("typing-extensions",),
+    "markdown": ("markdown",),
+    "airflow": ("apache-airflow",),
+    "smart_open": ("smart-open",),
+    "fitz": ("pymupdf",),
+    "Levenshtein": ("python-levenshtein", "levenshtein"),
+    "lazy_object_proxy": ("lazy-object-proxy",),
+    "google.protobuf": ("protobuf",),
+    "pyathena": ("pyathena",),
+    "awswrangler": ("awswrangler",),
+    "mypy_boto3_s3": ("mypy-boto3-s3",),
+}
+
+
+_NAMESPACES = frozenset({"google", "azure", "airflow", "opentelemetry", "jaraco", "backports"})
+
+
+@cache
+def stdlib_modules(python: str) -> frozenset[str]:
+    """Top-level standard-library module names of Python ``python`` ("3.12")."""
+    target = tuple(int(p) for p in python.split(".")[:2])
+    names = set(sys.stdlib_module_names)
+    for since, mods in _REMOVED.items():
+        if target >= tuple(int(p) for p in since.split(".")):
+            names -= mods
+        else:
+            names |= mods
+    for since, mods in _ADDED.items():
+        if target < tuple(int(p) for p in since.split(".")):
+            names -= mods
+    names.add("__future__")
+    return frozenset(names)
+
+
+@cache
+def _installed_map() -> dict[str, tuple[str, ...]]:
+    from importlib.metadata import packages_distributions
+
+    return {k: tuple(normalize(d) for d in v) for k, v in packages_distributions().items()}
+
+
+def distribution_candidates(module: str) -> list[str]:
+    """Normalised distribution names that may provide ``module`` (most specific first)."""
+    parts = module.split(".")
+    top = parts[0]
+    out: list[str] = []
+    if top == "airflow" and len(parts) > 2 and parts[1] == "providers":
+        # airflow.providers.common.sql -> apache-airflow-providers-common-sql
+        for n in (2, 1):
+            if len(parts) >= n + 2:
+                out.append(normalize("apache-airflow-providers-" + "-".join(parts[2 : 2 + n])))
+        return out
+    if top == "airflow" and len(parts) > 1 and parts[1] == "sdk":
+        return ["apache-airflow-task-sdk", "apache-airflow"]
+    out.extend(_ALIASES.get(".".join(parts[:2]), ()))
+    for n in range(min(len(parts), 3), 1, -1):
+        out.append(normalize("-".join(parts[:n])))
+    if len(parts) > 1 and top in _NAMESPACES:
+        # Many distributions share `google`/`azure`; only the dotted names say which one.
+        return list(dict.fromkeys(out))
+    out.extend(_ALIASES.get(top, ()))
+    out.extend(_installed_map().get(top, ()))
+    out += [normalize(top), normalize(f"python-{top}"), normalize(f"{top}-python")]
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """One absolute import statement target: ``module`` at ``line``.
+
+    ``deferred``: inside a function, so it runs when a task runs, not when the file is parsed.
+    """
+
+    module: str
+    line: int
+    deferred: bool = False
+
+
+def _guarded(handlers: Iterable[ast.ExceptHandler]) -> bool:
+    for h in handlers:
+        names = [h.type] if not isinstance(h.type, ast.Tuple) else list(h.type.elts)
+        if h.type is None or any(
+            isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError", "Exception")
+            for n in names
+        ):
+            return True
+    return False
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(tree: ast.AST) -> list[ImportRef]:
+    """Absolute imports anywhere in ``tree`` (tasks import at run time too), except optional
+    ones: inside ``try: ... except ImportError`` or ``if TYPE_CHECKING:``."""
+    out: list[ImportRef] = []
+
+    def visit(node: ast.AST, deferred: bool) -> None:
+        if isinstance(node, ast.Try) and _guarded(node.handlers):
+            for handler in node.handlers:
+                visit(handler, deferred)
+            for rest in node.orelse + node.finalbody:
+                visit(rest, deferred)
+            return
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for stmt in node.orelse:
+                visit(stmt, deferred)
+            return
+        if isinstance(node, ast.Import):
+            out.extend(ImportRef(a.name, node.lineno, deferred) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append(ImportRef(node.module, node.lineno, deferred))
+        inner = deferred or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, False)
+    return out
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What a target offers: Python, distributions (built in + required), local modules."""
+
+    python: str
+    airflow_major: int
+    distributions: frozenset[str]
+    local_modules: frozenset[str]
+
+    def unavailable_reason(self, module: str) -> str | None:
+        """None when ``module`` can be imported on the target, else why not."""
+        top = module.split(".", 1)[0]
+        if top in stdlib_modules(self.python) or top in self.local_modules:
+            return None
+        if top == "airflow":
+            parts = module.split(".")
+            if len(parts) > 1 and parts[1] == "sdk" and self.airflow_major < 3:
+                return "`airflow.sdk` exists only in Airflow 3"
+            if not (len(parts) > 2 and parts[1] == "providers"):
+                return None
+        candidates = distribution_candidates(module)
+        if any(c in self.distributions for c in candidates):
+            return None
+        if top == "airflow":
+            return f"provider `{candidates[-1]}` is neither built in nor in the requirements"
+        return "no built-in or required distribution provides it"

@@ -1,0 +1,207 @@
+"""Static checks of a plugins folder or ``plugins.zip``.
+
+MWAA unzips ``plugins.zip`` into ``$AIRFLOW_HOME/plugins`` and puts that folder on
+``sys.path``. The checks: zip layout, ``AirflowPlugin`` subclasses and what they register,
+operators/hooks/sensors that could simply be modules in the dags folder, UI plugins that
+Airflow 3 no longer serves, and imports the target cannot satisfy.
+"""
+
+from __future__ import annotations
+
+import ast
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from taxiway.doctor.dags import import_findings, python_files
+from taxiway.doctor.imports import ImportContext
+from taxiway.doctor.toplevel import dotted
+from taxiway.errors import UsageError
+from taxiway.findings import Finding, Severity
+from taxiway.mwaa import MwaaRelease
+
+_UI_ATTRS = ("flask_blueprints", "appbuilder_views", "appbuilder_menu_items")
+_REMOVABLE_ATTRS = ("operators", "hooks", "sensors")
+_REMOVABLE_BASES = ("Operator", "Hook", "Sensor")
+
+
+@dataclass(frozen=True)
+class PluginSource:
+    """One Python file of the plugins folder or zip."""
+
+    name: str  # path inside the folder or zip, posix
+    display: str  # "plugins/x.py" or "plugins.zip:x.py"
+    source: str
+
+
+@dataclass
+class AirflowPluginInfo:
+    """An ``AirflowPlugin`` subclass and the non-empty lists it registers."""
+
+    cls: str
+    name: str
+    display: str
+    line: int
+    registers: dict[str, int] = field(default_factory=dict)
+
+
+def read_plugins(location: Path) -> tuple[list[PluginSource], list[str]]:
+    """Python sources and all entry names of a plugins folder or zip."""
+    if location.is_dir():
+        sources = [
+            PluginSource(
+                p.relative_to(location).as_posix(),
+                f"{location.name}/{p.relative_to(location).as_posix()}",
+                p.read_text(encoding="utf-8", errors="replace"),
+            )
+            for p in python_files(location)
+        ]
+        names = [p.relative_to(location).as_posix() for p in sorted(location.rglob("*"))]
+        return sources, names
+    if not zipfile.is_zipfile(location):
+        raise UsageError(
+            f"`{location}` is neither a folder nor a zip file; pass plugins/ or plugins.zip."
+        )
+    with zipfile.ZipFile(location) as zf:
+        names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+        sources = [
+            PluginSource(n, f"{location.name}:{n}", zf.read(n).decode("utf-8", errors="replace"))
+            for n in names
+            if n.endswith(".py") and "__pycache__" not in n
+        ]
+    return sources, names
+
+
+def zip_layout_findings(location: Path, names: list[str]) -> list[Finding]:
+    """``plugins-zip-layout``: everything sits under one extra top folder."""
+    files = [n for n in names if not n.endswith("/")]
+    tops = {PurePosixPath(n).parts[0] for n in files}
+    if not files or len(tops) != 1 or any("/" not in n for n in files):
+        return []
+    top = tops.pop()
+    return [
+        Finding(
+            "plugins-zip-layout",
+            Severity.ERROR,
+            f"{top}/",
+            f"Every file of `{location.name}` is under `{top}/`; MWAA unzips into "
+            f"`plugins/`, so the modules land in `plugins/{top}/` and imports of them fail.",
+            f"Zip the folder's contents, not the folder: `cd {top} && zip -r ../{location.name} .`",
+            location.name,
+            None,
+        )
+    ]
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    return [dotted(b).rsplit(".", 1)[-1] for b in cls.bases]
+
+
+def find_plugins(tree: ast.Module, display: str) -> list[AirflowPluginInfo]:
+    """``AirflowPlugin`` subclasses in one module and the lists they register."""
+    out = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef) or "AirflowPlugin" not in _base_names(node):
+            continue
+        info = AirflowPluginInfo(node.name, node.name, display, node.lineno)
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0]
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "name" and isinstance(stmt.value, ast.Constant):
+                info.name = str(stmt.value.value)
+            elif isinstance(stmt.value, ast.List | ast.Tuple) and stmt.value.elts:
+                info.registers[target.id] = len(stmt.value.elts)
+        out.append(info)
+    return out
+
+
+def check_plugins(location: Path, release: MwaaRelease, context: ImportContext) -> list[Finding]:
+    """Findings for a plugins folder or zip against ``release``."""
+    sources, names = read_plugins(location)
+    out = zip_layout_findings(location, names) if location.is_file() else []
+    for src in sources:
+        try:
+            tree = ast.parse(src.source, filename=src.display)
+        except SyntaxError as exc:
+            out.append(
+                Finding(
+                    "parse-error",
+                    Severity.ERROR,
+                    src.display,
+                    f"Python cannot parse `{src.display}`: {exc.msg}.",
+                    "Fix the syntax; the plugin manager fails to load the file.",
+                    src.display,
+                    exc.lineno,
+                )
+            )
+            continue
+        out.extend(import_findings(tree, src.display, context, "Airflow loads the plugins"))
+        out.extend(_plugin_findings(tree, src, release))
+    return out
+
+
+def _plugin_findings(tree: ast.Module, src: PluginSource, release: MwaaRelease) -> list[Finding]:
+    out = []
+    for info in find_plugins(tree, src.display):
+        what = ", ".join(f"{k} ({v})" for k, v in sorted(info.registers.items())) or "nothing"
+        out.append(
+            Finding(
+                "airflow-plugin",
+                Severity.INFO,
+                info.name,
+                f"Plugin `{info.name}` (class `{info.cls}`) registers {what}.",
+                "",
+                src.display,
+                info.line,
+            )
+        )
+        removable = [a for a in _REMOVABLE_ATTRS if a in info.registers]
+        if removable:
+            out.append(
+                Finding(
+                    "plugin-removable",
+                    Severity.WARNING,
+                    info.name,
+                    f"Plugin `{info.name}` registers {', '.join(removable)}; Airflow 2+ "
+                    "imports operators, hooks and sensors as plain modules.",
+                    "Move the classes into a module in the dags folder and import them "
+                    "directly; drop the plugin (no plugins.zip, no webserver restart).",
+                    src.display,
+                    info.line,
+                )
+            )
+        ui = [a for a in _UI_ATTRS if a in info.registers]
+        if ui and release.airflow_major >= 3:
+            out.append(
+                Finding(
+                    "plugin-ui-unsupported",
+                    Severity.ERROR,
+                    info.name,
+                    f"Plugin `{info.name}` registers {', '.join(ui)}; Airflow 3's UI is React "
+                    f"and FastAPI, so MWAA {release.version} does not serve Flask views.",
+                    "Rewrite the view as `fastapi_apps`/`external_views`, or drop it.",
+                    src.display,
+                    info.line,
+                )
+            )
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(
+            b.endswith(_REMOVABLE_BASES) for b in _base_names(node)
+        ):
+            out.append(
+                Finding(
+                    "plugin-removable",
+                    Severity.WARNING,
+                    node.name,
+                    f"`{node.name}` in `{src.display}` is an operator, hook or sensor; it needs "
+                    "no plugin and can live as a module in the dags folder.",
+                    "Move it to `dags/<package>/` and import it from the DAGs; list the "
+                    "package in `.airflowignore`.",
+                    src.display,
+                    node.lineno,
+                )
+            )
+    return out

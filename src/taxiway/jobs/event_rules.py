@@ -1,0 +1,325 @@
+"""The curate step's per-line rules in plain Python: DuckDB's semantics, without DuckDB.
+
+The Spark engine runs these inside Python workers (locally and on EMR), so this module
+imports the standard library only and keeps to Python 3.9 (EMR 7). It mirrors
+:mod:`taxiway.engines.curate_sql` check for check: the first failing check gives the reason
+code (order = ``contract.REASONS``), the detail texts are the same, numbers coerced to text
+are spelled the way DuckDB spells them, timestamps accept what DuckDB's ``TIMESTAMPTZ`` cast
+accepts for ISO-8601 (see ``docs/spark.md`` for the few known differences), and decimals
+round half away from zero like DuckDB's cast. ``tests/integration/spark`` checks both
+engines against each other, line for line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Iterable, Iterator, Tuple  # noqa: UP035 - Python 3.9 on EMR
+
+# The contract, copied so the job needs nothing but this package; a unit test keeps it equal
+# to taxiway.events.contract.
+EVENT_TYPES = ("impression", "click", "page_view", "add_to_cart", "conversion")
+REQUIRED = ("event_id", "event_type", "event_ts", "anonymous_id")
+OPTIONAL_STRINGS = (
+    "user_id",
+    "session_id",
+    "campaign_id",
+    "ad_id",
+    "channel",
+    "page_url",
+    "referrer",
+    "currency",
+    "order_id",
+    "user_agent",
+    "country",
+)
+FIELDS = (
+    "event_id",
+    "event_type",
+    "event_ts",
+    "received_ts",
+    "anonymous_id",
+    *OPTIONAL_STRINGS[:7],
+    "revenue",
+    *OPTIONAL_STRINGS[7:],
+    "properties",
+)
+#: Curated ``events`` columns, in table order.
+CURATED_NAMES = (*FIELDS, "source_file", "landing_hour", "event_date")
+#: A classified row: the curated columns, then the line number and the verdict.
+ROW_NAMES = (*CURATED_NAMES, "line_number", "reason", "detail", "raw_line")
+
+Row = Tuple[Any, ...]  # noqa: UP006 - a runtime alias, and EMR runs Python 3.9
+_ABSENT = object()
+_NUMBER_TYPES = ("BIGINT", "UBIGINT", "DOUBLE")
+_NONE_FIELDS = (None,) * len(FIELDS)
+_TS = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?"
+    r"(?:(Z)|([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?| ([A-Za-z][A-Za-z0-9_+\-/]*))? *"
+)
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:_\d+)*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_CENT = Decimal("0.0001")
+_DECIMAL_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point
+_UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+, EMR 7 runs 3.9
+
+
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Like DuckDB (yyjson): of duplicate keys, the first one counts."""
+    d = dict(pairs)
+    if len(d) == len(pairs):
+        return d
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        out.setdefault(k, v)
+    return out
+
+
+def parse_json(raw: str) -> tuple[bool, Any]:
+    """(is valid JSON, value); rejects lone surrogates like DuckDB does."""
+    try:
+        value = json.loads(raw, object_pairs_hook=_first_wins)
+    except ValueError:
+        return False, None
+    if _SURROGATE.search(raw):
+        try:  # a lone surrogate survives json.loads but is not valid UTF-8 text
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return False, None
+    return True, value
+
+
+def json_type(value: Any) -> str:
+    """DuckDB's ``json_type`` name for a parsed JSON value (``NULL`` for null or absent)."""
+    if value is None or value is _ABSENT:
+        return "NULL"
+    if isinstance(value, str):
+        return "VARCHAR"
+    if isinstance(value, bool):
+        return "BOOLEAN"
+    if isinstance(value, int):
+        if 0 <= value < 2**64:
+            return "UBIGINT"
+        return "BIGINT" if -(2**63) <= value < 0 else "DOUBLE"
+    if isinstance(value, float):
+        return "DOUBLE"
+    return "OBJECT" if isinstance(value, dict) else "ARRAY"
+
+
+def json_text(value: Any) -> str | None:
+    """The value as DuckDB's ``json_transform`` to VARCHAR spells it."""
+    if value is None or value is _ABSENT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_decimal(text: str | None) -> Decimal | None:
+    """``try_cast(text AS DECIMAL(18,4))``: None when not a finite number that fits."""
+    if text is None:
+        return None
+    s = text.strip()
+    if not _DECIMAL.fullmatch(s):
+        return None
+    try:
+        value = Decimal(s).quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+    return value if abs(value) < _DECIMAL_LIMIT else None
+
+
+def parse_ts(text: str) -> datetime | None:
+    """An ISO-8601 timestamp -> naive UTC datetime, or None (DuckDB's TIMESTAMPTZ cast)."""
+    m = _TS.fullmatch(text)
+    if m is None:
+        return None
+    y, mo, d, h, mi, s, frac, _zulu, sign, oh, om, os_, name = m.groups()
+    hour, minute, second = int(h), int(mi), int(s or 0)
+    micro = int((frac or "")[:6].ljust(6, "0"))
+    extra = timedelta(0)
+    if hour == 24 and minute == 0 and second == 0 and micro == 0:
+        hour, extra = 0, timedelta(days=1)  # 24:00:00 is the next midnight
+    try:
+        ts = datetime(int(y), int(mo), int(d), hour, minute, second, micro) + extra
+    except (ValueError, OverflowError):
+        return None
+    try:
+        if sign:
+            offset = timedelta(hours=int(oh), minutes=int(om or 0), seconds=int(os_ or 0))
+            return ts - offset if sign == "+" else ts + offset
+        if name:
+            return _in_zone(ts, name)
+    except OverflowError:
+        return None
+    return ts  # "Z" or no zone: UTC, the session time zone of both engines
+
+
+def _in_zone(ts: datetime, name: str) -> datetime | None:
+    if name.upper() in ("UTC", "GMT"):
+        return ts
+    try:
+        from zoneinfo import ZoneInfo
+
+        zone = ZoneInfo(name)
+    except (ValueError, KeyError, OSError, ImportError):
+        return None
+    # Around a DST switch a wall time is ambiguous or does not exist; DuckDB (ICU) then takes
+    # the smaller offset (standard time), in both cases.
+    offsets = [ts.replace(tzinfo=zone, fold=f).utcoffset() for f in (0, 1)]
+    return ts - min(o for o in offsets if o is not None)
+
+
+def check(raw: str, bad_utf8: bool, earliest: datetime, lookback_days: int) -> tuple[Any, ...]:
+    """One line -> (reason, detail) for a reject, or the curated field values (+ event_date).
+
+    ``earliest`` is the landing hour minus the lookback: older events are ``too-late``.
+    The result is either a 2-tuple (reason, detail) or a ``len(FIELDS) + 1``-tuple.
+    """
+    valid, doc = parse_json(raw)
+    if bad_utf8 or not isinstance(doc, dict):
+        if valid:  # DuckDB tests the (replacement-decoded) text, as here
+            return ("malformed-json", "JSON value is not an object")
+        return ("malformed-json", "not valid JSON (or not UTF-8)")
+    get = doc.get
+    for f in REQUIRED:
+        v = get(f)
+        if v is None or v == "":
+            return ("missing-required-field", f"missing `{f}`")
+    for f in REQUIRED:
+        v = get(f)
+        if not isinstance(v, str):
+            return ("wrong-type", f"field `{f}` is {json_type(v).lower()}")
+    received = get("received_ts")
+    if received is not None and not isinstance(received, str):
+        return ("wrong-type", f"field `received_ts` is {json_type(received).lower()}")
+    props = get("properties")
+    if props is not None and not isinstance(props, dict):
+        return ("wrong-type", f"field `properties` is {json_type(props).lower()}")
+    revenue = get("revenue")
+    rtype = json_type(revenue)
+    if not (
+        rtype == "NULL"
+        or rtype in _NUMBER_TYPES
+        or (rtype == "VARCHAR" and to_decimal(revenue) is not None)
+    ):
+        return ("wrong-type", f"field `revenue` is {rtype.lower()}")
+    event_type = doc["event_type"]
+    if event_type not in EVENT_TYPES:
+        return (
+            "unknown-event-type",
+            f"event_type `{event_type}` is not one of {'|'.join(EVENT_TYPES)}",
+        )
+    event_ts = parse_ts(doc["event_ts"])
+    if event_ts is None:
+        return ("bad-timestamp", f"event_ts `{doc['event_ts']}` is not an ISO-8601 timestamp")
+    received_ts = None if received is None else parse_ts(received)
+    if received is not None and received_ts is None:
+        return ("bad-timestamp", f"received_ts `{received}` is not an ISO-8601 timestamp")
+    if event_ts < earliest:
+        return ("too-late", f"event_ts is more than {lookback_days} days before its landing hour")
+    values: list[Any] = []
+    for f in FIELDS:
+        if f == "event_ts":
+            values.append(event_ts)
+        elif f == "received_ts":
+            values.append(received_ts)
+        elif f == "revenue":
+            values.append(to_decimal(json_text(revenue)))
+        else:
+            v = get(f)
+            values.append(v if v is None or isinstance(v, str) else json_text(v))
+    values.append(event_ts.date())
+    return tuple(values)
+
+
+def classify_lines(
+    lines: Iterable[tuple[str, int, str, datetime, bool]], lookback_days: int
+) -> Iterator[Row]:
+    """(raw, line_number, source_file, landing_hour, bad_utf8) -> classified rows (ROW_NAMES)."""
+    earliest: dict[datetime, datetime] = {}
+    for raw, line_number, source_file, hour, bad_utf8 in lines:
+        cutoff = earliest.get(hour)
+        if cutoff is None:
+            cutoff = earliest[hour] = hour - timedelta(days=lookback_days)
+        out = check(raw, bad_utf8, cutoff, lookback_days)
+        if len(out) == 2:
+            yield (
+                *_NONE_FIELDS,
+                source_file,
+                hour,
+                None,
+                line_number,
+                out[0],
+                out[1],
+                raw.rstrip("\r\n"),
+            )
+        else:
+            ev_date: date = out[-1]
+            yield (*out[:-1], source_file, hour, ev_date, line_number, None, None, None)
+
+
+def decompress(name: str, data: bytes) -> bytes:
+    """The file's bytes, gunzipped (every member) when ``name`` ends in ``.gz``; ValueError."""
+    if not name.endswith(".gz"):
+        return data
+    out = []
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out.append(d.decompress(data))
+            out.append(d.flush())
+        except zlib.error as exc:
+            raise ValueError(f"gzip data is corrupt: {exc}") from exc
+        if not d.eof:
+            raise ValueError("gzip stream is truncated (no end-of-member marker)")
+        data = d.unused_data
+    return b"".join(out)
+
+
+def split_lines(data: bytes) -> Iterator[tuple[str, bool]]:
+    """(text, bad_utf8) per line, each with its trailing newline, like ``read_landing``."""
+    start, n = 0, len(data)
+    while start < n:
+        end = data.find(b"\n", start)
+        end = n if end < 0 else end + 1
+        piece = data[start:end]
+        try:
+            yield piece.decode("utf-8"), False
+        except UnicodeDecodeError:
+            yield piece.decode("utf-8", errors="replace"), True
+        start = end
+
+
+def corrupt_file_row(source_file: str, hour: datetime, detail: str) -> Row:
+    """The one quarantine row a file that cannot be read becomes."""
+    return (*_NONE_FIELDS, source_file, hour, None, None, "corrupt-file", detail, None)
+
+
+def classify_file(
+    source_file: str, hour: datetime, data: bytes, lookback_days: int
+) -> Iterator[Row]:
+    """Every classified row of one landing file (or its single ``corrupt-file`` row)."""
+    try:
+        text = decompress(source_file, data)
+    except ValueError as exc:
+        yield corrupt_file_row(source_file, hour, str(exc))
+        return
+    lines = (
+        (raw, i, source_file, hour, bad) for i, (raw, bad) in enumerate(split_lines(text), start=1)
+    )
+    yield from classify_lines(lines, lookback_days)

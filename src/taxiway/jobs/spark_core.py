@@ -1,0 +1,245 @@
+"""The curate step on Spark: classify, dedupe, count and write, shared by engine and EMR job.
+
+Imports only pyspark, the standard library and :mod:`taxiway.jobs.event_rules`, and keeps
+to Spark 3.5 / Python 3.9 APIs (EMR 7), so the EMR job can ship it in a small zip.
+
+Why the rules run as Python over an RDD (not Spark SQL JSON functions, not Arrow UDFs):
+Spark's JSON functions coerce types silently and cannot tell "absent" from "null" or a
+number from a string, so DuckDB's reason codes could not be reproduced; an RDD of plain
+tuples needs neither pandas nor pyarrow on the cluster's workers.
+
+Why Spark writes the files (``partitionBy`` into a temporary folder, then one move per
+file) rather than collecting rows to the driver: it scales with the cluster, and after
+``repartition`` by (event_date, landing hour) every group is written by exactly one task,
+so each partition folder holds exactly one part file, which becomes the published
+``landing_hour=....parquet`` with a single rename (local) or copy (S3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Dict, List, Tuple  # noqa: UP035 - Python 3.9 on EMR
+
+from taxiway.jobs import event_rules
+
+#: Spark settings for a small local session (tests, the local engine, the benchmark).
+LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.driver.memory": "2g",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+#: Settings every curate session needs, local or on EMR: UTC and DuckDB-compatible Parquet
+#: (INT64 microsecond timestamps without time zone, not Spark's legacy INT96).
+CURATE_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.compression.codec": "zstd",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    "spark.sql.files.maxRecordsPerFile": "0",  # one file per (date, hour) group
+}
+#: Spark's output folder under the storage root: outside curated/ and quarantine/, so no
+#: reader ever globs it, and on the same filesystem, so moving a file out is a rename.
+TMP_DIR = ".spark-tmp"
+DATE_COL, HOUR_COL = "tw_event_date", "tw_landing_hour"  # partition folders in the temp dir
+
+HourCounts = Dict[str, Any]  # noqa: UP006 - runtime alias; EMR runs Python 3.9
+Groups = List[Tuple[date, datetime, int]]  # noqa: UP006
+
+
+def session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
+    """The active SparkSession, or a new one with the curate settings (``master`` if given)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("taxiway-curate")
+    if master:
+        builder = builder.master(master)
+    for key, value in {**CURATE_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    for key, value in CURATE_CONF.items():  # getOrCreate may return an existing session
+        spark.conf.set(key, value)
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def row_schema() -> Any:
+    """Spark schema of a classified row (``event_rules.ROW_NAMES``)."""
+    from pyspark.sql import types as T
+
+    special = {
+        "event_ts": T.TimestampNTZType(),
+        "received_ts": T.TimestampNTZType(),
+        "revenue": T.DecimalType(18, 4),
+        "landing_hour": T.TimestampNTZType(),
+        "event_date": T.DateType(),
+        "line_number": T.LongType(),
+    }
+    return T.StructType(
+        [T.StructField(n, special.get(n, T.StringType()), True) for n in event_rules.ROW_NAMES]
+    )
+
+
+def lines_schema() -> Any:
+    """Spark schema of raw landing lines, as ``taxiway.engines.landing.read_landing`` reads."""
+    from pyspark.sql import types as T
+
+    return T.StructType(
+        [
+            T.StructField("raw", T.StringType(), True),
+            T.StructField("line_number", T.LongType(), True),
+            T.StructField("source_file", T.StringType(), True),
+            T.StructField("landing_hour", T.TimestampNTZType(), True),
+            T.StructField("bad_utf8", T.BooleanType(), True),
+        ]
+    )
+
+
+def classify_lines_frame(spark: Any, lines: Any, lookback_days: int, extra: list[Any]) -> Any:
+    """A DataFrame of raw lines (``lines_schema``) -> classified rows; ``extra`` rows appended."""
+
+    def run(rows: Any) -> Any:
+        return event_rules.classify_lines(
+            ((r[0], r[1], r[2], r[3], r[4]) for r in rows), lookback_days
+        )
+
+    rdd = lines.rdd.mapPartitions(run)
+    if extra:
+        rdd = rdd.union(spark.sparkContext.parallelize(extra, 1))
+    return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
+
+
+def classify_files_frame(
+    spark: Any, files: dict[str, tuple[str, datetime]], lookback_days: int
+) -> Any:
+    """Read landing files with Spark (``binaryFiles``) and classify every line.
+
+    ``files`` maps a file's URI path component (``urlparse(uri).path``) to (the name
+    recorded as ``source_file``, landing hour). Whole files go to one task each, so line
+    numbers are exact and a truncated gzip becomes one ``corrupt-file`` row.
+    """
+    from urllib.parse import urlparse
+
+    if not files:
+        return spark.createDataFrame([], row_schema())
+    sc = spark.sparkContext
+    paths = ",".join(sorted(files))
+    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
+
+    def run(item: tuple[str, bytes]) -> Any:
+        name, hour = files[urlparse(item[0]).path]
+        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days)
+
+    rdd = sc.binaryFiles(paths, minPartitions=parts).flatMap(run)
+    return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
+
+
+def run_dates(classified: Any) -> list[date]:
+    """The event dates of the valid rows: whose other-hour partitions to dedupe against."""
+    valid = classified.filter("reason IS NULL").select("event_date").distinct()
+    return sorted(r[0] for r in valid.collect())
+
+
+def new_rows(spark: Any, classified: Any, kept_files: list[str]) -> Any:
+    """Valid rows minus duplicates: the first occurrence wins (landing hour, file, line),
+    and ids already curated for the same date by another landing hour are dropped."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    valid = classified.filter("reason IS NULL")
+    # Only ids that occur more than once need the (sorting) window; the rest pass through.
+    repeated = valid.groupBy("event_id").count().filter("count > 1").select("event_id")
+    first = Window.partitionBy("event_id").orderBy("landing_hour", "source_file", "line_number")
+    firsts = (
+        valid.join(repeated, "event_id", "left_semi")
+        .withColumn("_rn", F.row_number().over(first))
+        .filter("_rn = 1")
+        .drop("_rn")
+        .unionByName(valid.join(repeated, "event_id", "left_anti"))
+    )
+    if kept_files:
+        kept = spark.read.parquet(*kept_files).select("event_id", "event_date").distinct()
+        firsts = firsts.join(kept, ["event_id", "event_date"], "left_anti")
+    return firsts.select(*event_rules.CURATED_NAMES, "line_number")
+
+
+def counts(
+    hours: list[datetime], classified: Any, rows: Any
+) -> tuple[dict[datetime, HourCounts], Groups]:
+    """Per landing hour (naive UTC): the manifest counts; and the (date, hour, n) groups."""
+    by_hour: dict[datetime, HourCounts] = {
+        h: {
+            "input_records": 0,
+            "curated_new": 0,
+            "duplicates": 0,
+            "quarantined": 0,
+            "quarantined_by_reason": {},
+            "event_dates": [],
+        }
+        for h in hours
+    }
+    valid: dict[datetime, int] = {}
+    for hour, reason, n in classified.groupBy("landing_hour", "reason").count().collect():
+        c = by_hour[hour]
+        c["input_records"] += n
+        if reason is None:
+            valid[hour] = n
+        else:
+            c["quarantined_by_reason"][reason] = n
+            c["quarantined"] += n
+    groups: Groups = sorted(
+        (d, h, n) for d, h, n in rows.groupBy("event_date", "landing_hour").count().collect()
+    )
+    for d, h, n in groups:
+        by_hour[h]["curated_new"] += n
+        by_hour[h]["event_dates"].append(d.isoformat())
+    for hour, c in by_hour.items():
+        c["duplicates"] = valid.get(hour, 0) - c["curated_new"]
+        c["quarantined_by_reason"] = dict(sorted(c["quarantined_by_reason"].items()))
+    return by_hour, groups
+
+
+def write_events(rows: Any, out: str) -> None:
+    """One Parquet part file per (event_date, landing hour) under ``out``/<date>/<hour>/."""
+    from pyspark.sql import functions as F
+
+    (
+        rows.withColumn(DATE_COL, F.date_format("event_date", "yyyy-MM-dd"))
+        .withColumn(HOUR_COL, F.date_format("landing_hour", "yyyy-MM-dd'T'HH"))
+        .repartition(DATE_COL, HOUR_COL)
+        .sortWithinPartitions(DATE_COL, HOUR_COL, "source_file", "line_number")
+        .drop("line_number")
+        .write.partitionBy(DATE_COL, HOUR_COL)
+        .parquet(out)
+    )
+
+
+def write_quarantine(spark: Any, classified: Any, run_id: str, out: str) -> None:
+    """Rejected rows, one part file per landing hour under ``out``/<hour>/; plus an empty
+    file with the quarantine schema under ``out``/empty for hours without rejects."""
+    from pyspark.sql import functions as F
+
+    rejects = classified.filter("reason IS NOT NULL").select(
+        "landing_hour",
+        "source_file",
+        "line_number",
+        "raw_line",
+        "reason",
+        "detail",
+        F.lit(run_id).alias("run_id"),
+    )
+    (
+        rejects.withColumn(HOUR_COL, F.date_format("landing_hour", "yyyy-MM-dd'T'HH"))
+        .repartition(HOUR_COL)
+        .sortWithinPartitions(HOUR_COL, "source_file", F.asc_nulls_last("line_number"))
+        .write.partitionBy(HOUR_COL)
+        .parquet(out + "/hours")
+    )
+    spark.createDataFrame([], rejects.schema).coalesce(1).write.parquet(out + "/empty")
+
+
+def hour_key(hour: datetime) -> str:
+    """``YYYY-MM-DDTHH`` of a naive UTC hour (the partition folder and manifest key)."""
+    return hour.strftime("%Y-%m-%dT%H")

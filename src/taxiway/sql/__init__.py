@@ -1,0 +1,1 @@
+"""Report SQL in Athena/Trino dialect (``*.sql``) and its translation (:mod:`.transpile`)."""

@@ -1,0 +1,48 @@
+"""Every finding code documented in docs/doctor.md is produced by a fixture project."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+from taxiway import mwaa
+from taxiway.doctor import check_project
+from taxiway.doctor.reqcheck import check_requirements
+from taxiway.doctor.requirements import parse_requirements
+
+REPO = Path(__file__).resolve().parents[3]
+NEEDS_NETWORK = {"resolve-failed", "resolved"}  # covered by test_doctor_resolve.py
+
+
+def documented_codes() -> set[str]:
+    text = (REPO / "docs" / "doctor.md").read_text()
+    section = text.split("## Finding codes", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M))
+
+
+def test_every_documented_code_has_a_fixture(projects: Path, tmp_path: Path) -> None:
+    seen: set[str] = set()
+    for case, version in [
+        ("clean", "3.3.1"),
+        ("legacy_2_1_2", "2.0.2"),
+        ("mwaa_2_10_3", "3.3.1"),
+        ("dags_findings", "3.3.1"),
+        ("plugins_folder", "3.3.1"),
+        ("startup_bad", "3.3.1"),
+    ]:
+        findings = check_project(projects / case, version)
+        if case == "clean":
+            assert findings == []
+        seen |= {f.code for f in findings}
+    parsed = parse_requirements(projects / "requirements_syntax" / "requirements.txt")
+    seen |= {f.code for f in check_requirements(parsed, mwaa.release("3.3.1"))}
+    # a project whose plugins.zip has an extra top folder
+    (tmp_path / "dags").mkdir()
+    with zipfile.ZipFile(tmp_path / "plugins.zip", "w") as zf:
+        for path in (projects / "plugins_zip_src").rglob("*.py"):
+            zf.write(path, path.relative_to(projects / "plugins_zip_src").as_posix())
+    seen |= {f.code for f in check_project(tmp_path, "3.3.1")}
+    codes = documented_codes()
+    assert len(codes) == 26
+    assert codes - NEEDS_NETWORK == seen - NEEDS_NETWORK, codes ^ seen

@@ -1,0 +1,219 @@
+"""SparkEngine against DuckDBEngine and the generator's ground truth, row for row."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spark_helpers import (  # noqa: F401 - fixtures are used by name
+    ALL_HOURS,
+    curated,
+    generated_fixture,
+    lake_copy_fixture,
+    published,
+    quarantine,
+    rows,
+    schema,
+    spark_fixture,
+)
+
+from taxiway.engines.base import CurateRequest
+from taxiway.engines.duckdb import DuckDBEngine
+from taxiway.engines.spark import SparkEngine, check_java
+from taxiway.errors import ToolchainError
+from taxiway.events.generator import GroundTruth
+from taxiway.lake.layout import Lake, format_hour
+from taxiway.lake.publish import Publisher
+from taxiway.pipeline.curate import curate
+
+
+def test_both_engines_equal_each_other_and_the_ground_truth(
+    spark: Any, generated: tuple[Path, GroundTruth], lake_copy: Any
+) -> None:
+    _, truth = generated
+    duck_root, spark_root = lake_copy("duckdb"), lake_copy("spark")
+    m_duck = curate(duck_root, ALL_HOURS, DuckDBEngine())
+    m_spark = curate(spark_root, ALL_HOURS, SparkEngine())
+    assert m_spark.engine == "spark"
+    expected = {
+        "input_records": truth.input_records,
+        "curated_new": truth.curated,
+        "duplicates": truth.duplicates,
+        "quarantined": sum(truth.quarantined.values()),
+    }
+    assert m_spark.totals == expected == m_duck.totals
+    assert m_spark.hours == m_duck.hours
+    for hour, counts in m_spark.hours.items():
+        assert counts["input_records"] == truth.per_hour[hour]["input"]
+        assert counts["duplicates"] == truth.per_hour[hour].get("duplicates", 0)
+    assert m_spark.new_rows_per_date == m_duck.new_rows_per_date == truth.curated_per_date
+    assert m_spark.files_written == m_duck.files_written
+    assert published(spark_root) == published(duck_root)
+    spark_rows = curated(spark_root)
+    assert len(spark_rows) == truth.curated
+    assert spark_rows == curated(duck_root)
+    q_spark, q_duck = quarantine(spark_root), quarantine(duck_root)
+    assert q_spark == q_duck
+    reasons: dict[str, int] = {}
+    for _, _, reason, _ in q_spark.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    assert reasons == truth.quarantined
+    corrupt = sorted(f for (f, line) in q_spark if line is None)
+    assert corrupt == sorted(
+        Path(c).relative_to(generated[0]).as_posix() for c in truth.corrupt_files
+    )
+    assert all("truncated" in q_spark[(f, None)][3] for f in corrupt)
+    for glob in ("curated/events/*/*.parquet", "quarantine/*.parquet"):
+        assert schema(f"{spark_root}/{glob}") == schema(f"{duck_root}/{glob}")
+    assert not (spark_root / ".spark-tmp").exists(), "Spark's temporary output is removed"
+
+
+HOUR = datetime(2026, 11, 23, 5, tzinfo=UTC)
+
+
+def ev(**over: object) -> str:
+    doc: dict[str, object] = {
+        "event_id": "e1",
+        "event_type": "click",
+        "event_ts": "2026-11-23T05:10:00Z",
+        "received_ts": "2026-11-23T05:10:01Z",
+        "anonymous_id": "a1",
+        "campaign_id": "cmp-1",
+        "properties": {"k": 1},
+    }
+    doc.update(over)
+    return json.dumps({k: v for k, v in doc.items() if v is not DROP})
+
+
+DROP = object()
+
+#: (line, expected reason or None); event ids are made unique per line below.
+CASES: list[tuple[str, str | None]] = [
+    (ev(), None),
+    (ev(revenue="12.50", event_type="conversion"), None),
+    (ev(revenue=12.5, event_type="conversion"), None),
+    (ev(revenue="12.34565", event_type="conversion"), None),  # rounds half away from zero
+    (ev(revenue=1e2), None),
+    (ev(user_id=None, referrer=None), None),
+    (ev(user_id=42, channel=True, country=-7, page_url=1.5e-7, ad_id={"b": [1, 2.50]}), None),
+    (ev(properties={"x": "caf\u00e9", "n": None, "deep": {"a": [1, "b"]}}), None),
+    (ev(event_ts="2026-11-23T00:30:00+02:00"), None),
+    (ev(event_ts="2026-11-22T23:30:00-01:00"), None),
+    (ev(event_ts="2026-11-23T05:00:00.123456789Z"), None),
+    (ev(event_ts="2026-11-23 05:10:00"), None),
+    (ev(event_ts="2026-11-23T05:10Z"), None),
+    (ev(event_ts="2026-11-23T05:10:00-0530"), None),
+    (ev(event_ts="2026-11-23T05:10:00 Europe/Berlin"), None),
+    (ev(event_ts="2026-11-22T24:00:00Z"), None),
+    ('{"event_id": "x", "event_type": ', "malformed-json"),
+    ("[1, 2, 3]", "malformed-json"),
+    ("", "malformed-json"),
+    ('"just a string"', "malformed-json"),
+    ('{"event_id": "\\ud800"}', "malformed-json"),
+    (ev(event_id=DROP), "missing-required-field"),
+    (ev(anonymous_id=""), "missing-required-field"),
+    (ev(event_ts=None), "missing-required-field"),
+    (ev(anonymous_id=123), "wrong-type"),
+    (ev(anonymous_id=-1), "wrong-type"),
+    (ev(event_type=["click"]), "wrong-type"),
+    (ev(received_ts=17), "wrong-type"),
+    (ev(revenue="lots"), "wrong-type"),
+    (ev(revenue=True), "wrong-type"),
+    (ev(properties="n/a"), "wrong-type"),
+    (ev(properties=[1]), "wrong-type"),
+    (ev(event_type="hover"), "unknown-event-type"),
+    (ev(event_type="Click"), "unknown-event-type"),
+    (ev(event_ts="yesterday"), "bad-timestamp"),
+    (ev(event_ts="2026-02-30T10:00:00Z"), "bad-timestamp"),
+    (ev(event_ts="2026-11-23"), "bad-timestamp"),
+    (ev(event_ts="1700000000"), "bad-timestamp"),
+    (ev(event_ts="2026-11-23t05:10:00z"), "bad-timestamp"),
+    (ev(received_ts="soon"), "bad-timestamp"),
+    (ev(received_ts=""), "bad-timestamp"),
+    (ev(event_ts="2026-11-01T05:00:00Z"), "too-late"),
+]
+
+
+def _write(root: Path, lines: list[str], extra: bytes = b"") -> tuple[Lake, Path]:
+    lake = Lake(root)
+    path = lake.landing_file(HOUR, 0, 0, gz=False)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(("\r\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]) + "\n").encode() + extra)
+    return lake, path
+
+
+def _run(engine: Any, lake: Lake, path: Path) -> Any:
+    request = CurateRequest("r1", [HOUR], {HOUR: [path]}, late_event_lookback_days=7)
+    publisher = Publisher("r1")
+    result = engine.curate(request, lake, publisher)
+    publisher.publish()
+    return result
+
+
+def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
+    spark: Any, tmp_path: Path
+) -> None:
+    lines = [line.replace('"e1"', f'"e{i}"') for i, (line, _) in enumerate(CASES)]
+    lines += [lines[0], lines[1]]  # two duplicates of earlier lines
+    dup_keys = '{"event_id": "dk", "event_id": "dk2", "event_type": "click", '
+    lines.append(dup_keys + '"event_ts": "2026-11-23T05:00:00Z", "anonymous_id": "a"}')
+    bad_utf8 = b'{"event_id": "\xc3\x28"}\n\xff\xfe not utf8\n'
+    results = {}
+    for name, engine in (("duckdb", DuckDBEngine(threads=1)), ("spark", SparkEngine())):
+        lake, path = _write(tmp_path / name, lines, bad_utf8)
+        results[name] = (_run(engine, lake, path), lake)
+    (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
+    q = quarantine(lake.root)
+    assert q == quarantine(duck.root)
+    assert curated(lake.root) == curated(duck.root)
+    assert r_spark.hours == r_duck.hours
+    name = "landing/topics/events/year=2026/month=11/day=23/hour=05/events+0+0000000000.json"
+    for i, (line, reason) in enumerate(CASES, start=1):
+        got = q.get((name, i))
+        if reason is None:
+            assert got is None, f"line {i} should be valid: {line} -> {got}"
+        else:
+            assert got is not None and got[2] == reason, f"line {i}: {line} -> {got}"
+    n = len(CASES)
+    assert q[(name, n + 4)][2:] == ("malformed-json", "JSON value is not an object")
+    assert q[(name, n + 5)][2:] == ("malformed-json", "not valid JSON (or not UTF-8)")
+    counts = r_spark.hours[HOUR]
+    valid = sum(1 for _, r in CASES if r is None) + 1  # + the duplicate-key line
+    assert (counts.curated_new, counts.duplicates) == (valid, 2)
+    assert counts.quarantined == len(CASES) - valid + 1 + 2
+    assert counts.balanced
+    got = dict(rows(f"SELECT event_id, revenue FROM '{lake.root}/curated/events/*/*.parquet'"))
+    assert str(got["e3"]) == "12.3457" and str(got["e4"]) == "100.0000"
+    assert "dk" in got and "dk2" not in got, "of duplicate keys the first one counts"
+
+
+def test_mixed_engines_dedupe_across_hours_and_rerun_idempotently(
+    spark: Any, generated: tuple[Path, GroundTruth], lake_copy: Any
+) -> None:
+    _, truth = generated
+    mixed, reference = lake_copy("mixed"), lake_copy("reference")
+    curate(reference, ALL_HOURS[:2], DuckDBEngine())
+    curate(mixed, ALL_HOURS[:1], DuckDBEngine())
+    first = curate(mixed, ALL_HOURS[1:2], SparkEngine())
+    assert first.totals["duplicates"] == truth.per_hour[format_hour(ALL_HOURS[1])]["duplicates"]
+    assert curated(mixed) == curated(reference)
+    again = curate(mixed, ALL_HOURS[1:2], SparkEngine())
+    assert again.hours == first.hours
+    assert curated(mixed) == curated(reference)
+    assert published(mixed) == published(reference)
+    assert rows(
+        f"""SELECT count(*) - count(DISTINCT event_id)
+        FROM read_parquet('{mixed}/curated/events/*/*.parquet')"""
+    ) == [(0,)]
+
+
+def test_missing_java_fails_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(ToolchainError, match="install a JDK 17"):
+        check_java()

@@ -1,0 +1,176 @@
+"""The Spark job's per-line rules against DuckDB itself, and the job's portability to EMR."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from taxiway.events import contract
+from taxiway.jobs import event_rules
+
+JOBS = Path(event_rules.__file__).parent
+EMR_PYTHON = Path("/root/.pyenv/versions/3.9.18/bin/python")  # EMR 7 runs Python 3.9
+
+TIMESTAMPS = [
+    "2026-11-23T05:10:00Z",
+    "2026-11-23T05:10:00.123Z",
+    "2026-11-23T05:10:00.123456789Z",
+    "2026-11-23T05:10:00.9999995Z",
+    "2026-11-23T05:10:00.Z",
+    "2026-11-23T05:10:00,5Z",
+    "2026-11-23T05:10:00+01:00",
+    "2026-11-23T05:10:00+0100",
+    "2026-11-23T05:10:00+01",
+    "2026-11-23T05:10:00+1",
+    "2026-11-23T05:10:00-05",
+    "2026-11-23T05:10:00-0530",
+    "2026-11-23T05:10:00+01:00:30",
+    "2026-11-23T05:10:00+99:99",
+    "2026-11-23T05:10:00 +01:00",
+    "2026-11-23T05:10:00+01:00Z",
+    "2026-11-23T05:10:00",
+    "2026-11-23 05:10:00",
+    "2026-11-23T05:10Z",
+    "2026-11-23T05Z",
+    "2026-11-23T5:10:00Z",
+    "2026-11-23T05:1:00Z",
+    "2026-11-23t05:10:00z",
+    "2026-11-23T05:10:00 UTC",
+    "2026-11-23T05:10:00 utc",
+    "2026-11-23T05:10:00UTC",
+    "2026-11-23T05:10:00 Z",
+    "2026-11-23T05:10:00 CET",
+    "2026-11-23T05:10:00 Europe/Berlin",
+    "2026-03-29T02:30:00 Europe/Berlin",
+    "2026-10-25T02:30:00 Europe/Berlin",
+    "2026-11-23T05:10:00 Nowhere/City",
+    "2026-11-23T05:10:00Z ",
+    " 2026-11-23T05:10:00Z",
+    "2026-11-23T05:10:00\n",
+    "2026-11-23T24:00:00Z",
+    "2026-11-23T24:30:00Z",
+    "2026-11-23T05:60:00Z",
+    "2026-11-23T05:10:60Z",
+    "2026-02-30T10:00:00Z",
+    "2024-02-29T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "12026-11-23T05:10:00Z",
+    "2026-1-23T05:10:00Z",
+    "1700000000",
+    "yesterday",
+]
+
+DECIMALS = [
+    "12.5", "12.34565", "-12.34565", "12.34575", " 12.5", "12.5 ", "1e2", "1E-2", "+3", ".5",
+    "5.", "-0", "1_000", "1__0", "1_", "NaN", "Infinity", "1,5", "0x10", "", "12.5abc",
+    "99999999999999.9999", "99999999999999.99995", "100000000000000", "1e100", "1e-100",
+]  # fmt: skip
+
+JSON_VALUES = [
+    "12.5", "1e2", "1E+2", "100", "-5", "0", "18446744073709551615", "18446744073709551616",
+    "-9223372036854775808", "-9223372036854775809", "true", "false", "1e16", "1e15",
+    "1.5e-7", "0.30000000000000004", "5e-324", "1.7976931348623157e308", "NaN", "-Infinity",
+    '"caf\\u00e9\\/"', '{"x": 1, "y": "caf\\u00e9", "z": [1, 2.50, null]}', "[1e2, 100]",
+    "{}", "[]", '"x\\ny"',
+]  # fmt: skip
+
+
+def _duck() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@pytest.mark.parametrize("text", TIMESTAMPS)
+def test_timestamps_parse_like_duckdb(text: str) -> None:
+    (expected,) = (
+        _duck()
+        .execute(
+            """SELECT CASE WHEN substr(?, 11, 1) IN ('T', ' ')
+        THEN timezone('UTC', try_cast(? AS TIMESTAMPTZ)) END""",
+            [text, text],
+        )
+        .fetchone()
+    )  # type: ignore[misc]
+    assert event_rules.parse_ts(text) == expected
+
+
+def test_decimals_cast_like_duckdb() -> None:
+    con = _duck()
+    for text in DECIMALS:
+        (expected,) = con.execute("SELECT try_cast(? AS DECIMAL(18,4))", [text]).fetchone()  # type: ignore[misc]
+        assert event_rules.to_decimal(text) == expected, text
+
+
+def test_json_types_and_texts_like_duckdb() -> None:
+    con = _duck()
+    for value in JSON_VALUES:
+        doc = f'{{"a": {value}}}'
+        types, text = con.execute(
+            """SELECT json_type(?, ['$.a']), json_transform(?, '{"a": "VARCHAR"}').a""",
+            [doc, doc],
+        ).fetchone()  # type: ignore[misc]
+        ok, parsed = event_rules.parse_json(doc)
+        assert ok and event_rules.json_type(parsed["a"]) == types[0], value
+        assert event_rules.json_text(parsed["a"]) == text, value
+
+
+def test_the_copied_contract_equals_the_contract() -> None:
+    assert event_rules.EVENT_TYPES == contract.EVENT_TYPES
+    assert event_rules.REQUIRED == contract.REQUIRED
+    assert event_rules.OPTIONAL_STRINGS == contract.OPTIONAL_STRINGS
+    assert event_rules.FIELDS == contract.FIELDS
+    assert tuple(n for n, _ in contract.CURATED_COLUMNS) == event_rules.CURATED_NAMES
+    reasons = {r for r in contract.REASONS}
+    source = (JOBS / "event_rules.py").read_text()
+    assert all(f'"{r}"' in source for r in reasons), "every reason code is produced"
+
+
+def test_jobs_import_only_stdlib_pyspark_and_themselves() -> None:
+    allowed = set(sys.stdlib_module_names) | {"pyspark", "taxiway"}
+    for path in sorted(JOBS.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            else:
+                continue
+            for mod in mods:
+                assert mod.split(".")[0] in allowed, f"{path.name} imports `{mod}`"
+                if mod.startswith("taxiway"):
+                    assert mod in ("taxiway.jobs", "taxiway.jobs.spark_core"), (path.name, mod)
+
+
+def test_rules_run_on_the_python_of_emr() -> None:
+    if not EMR_PYTHON.exists():
+        pytest.fail(f"`{EMR_PYTHON}` is missing: install it with `pyenv install 3.9.18`.")
+    script = f"""
+import sys, json, datetime
+sys.path.insert(0, {str(JOBS.parent.parent)!r})
+import glob
+for f in glob.glob({str(JOBS)!r} + '/*.py'):
+    compile(open(f).read(), f, 'exec')  # a SyntaxError here: not Python 3.9
+from taxiway.jobs import event_rules as r, spark_core, curate_spark, bundle  # no pyspark here
+hour = datetime.datetime(2026, 11, 23, 5)
+data = b'{{"event_id":"a","event_type":"click","event_ts":"2026-11-23T05:00:00+01:00",' \\
+    b'"anonymous_id":"x","revenue":"1.5"}}\\n[1]\\n'
+out = [row[-3:] if row[-3] else (row[0], str(row[2]), str(row[12])) for row in
+       r.classify_file("f.json", hour, data, 7)]
+print(json.dumps(out))
+"""
+    done = subprocess.run(
+        [str(EMR_PYTHON), "-I", "-B", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        ["a", "2026-11-23 04:00:00", "1.5000"],
+        ["malformed-json", "JSON value is not an object", "[1]"],
+    ]
