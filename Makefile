@@ -34,6 +34,7 @@ lint: sync
 fmt: sync
 	$(UV) run ruff check --fix src tests benchmarks dags
 	$(UV) run ruff format src tests benchmarks dags
+	command -v terraform >/dev/null && terraform fmt -recursive infra/terraform || true
 
 test: lint
 	$(UV) run pytest -q tests

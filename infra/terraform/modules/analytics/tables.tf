@@ -1,6 +1,7 @@
 # Tables: curated `events` (partitioned by event_date, the layout the curate step writes:
-# s3://<curated>/curated/events/event_date=YYYY-MM-DD/), `quarantine` (partitioned by
-# ingest_date) and the four report tables under s3://<reports>/<report>/. Partitions are
+# s3://<curated>/curated/events/event_date=YYYY-MM-DD/landing_hour=H.parquet), `quarantine`
+# (one file per landing hour, quarantine/landing_hour=H.parquet: unpartitioned, small) and the
+# four report tables under s3://<reports>/<report>/. Partitions are
 # registered by the DAG's `MSCK REPAIR TABLE` task.
 
 locals {
@@ -24,16 +25,17 @@ locals {
     { name = "country", type = "string", comment = "" },
     { name = "properties", type = "string", comment = "Free-form object as JSON text" },
     { name = "source_file", type = "string", comment = "Landing object the event came from" },
-    { name = "ingested_at", type = "timestamp", comment = "When the curate run wrote the row" },
+    { name = "landing_hour", type = "timestamp", comment = "Landing hour the event arrived in" },
   ]
 
   quarantine_columns = [
-    { name = "raw_line", type = "string", comment = "The rejected input line, verbatim" },
+    { name = "landing_hour", type = "timestamp", comment = "Landing hour of the source file" },
     { name = "source_file", type = "string", comment = "" },
-    { name = "line_number", type = "bigint", comment = "1-based line in source_file" },
+    { name = "line_number", type = "bigint", comment = "1-based line in source_file; NULL for a file-level reject" },
+    { name = "raw_line", type = "string", comment = "The rejected input line, verbatim" },
     { name = "reason", type = "string", comment = "Reason code (taxiway.events.contract.REASONS)" },
     { name = "detail", type = "string", comment = "" },
-    { name = "quarantined_at", type = "timestamp", comment = "" },
+    { name = "run_id", type = "string", comment = "Curate run that wrote the record" },
   ]
 
   reports = {
@@ -116,11 +118,6 @@ resource "aws_glue_catalog_table" "quarantine" {
   parameters = {
     EXTERNAL       = "TRUE"
     classification = "parquet"
-  }
-
-  partition_keys {
-    name = "ingest_date"
-    type = "date"
   }
 
   storage_descriptor {
