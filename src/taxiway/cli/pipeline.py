@@ -237,8 +237,11 @@ def _show_kpis(root: Path, settings) -> None:  # type: ignore[no-untyped-def]
     con = DuckDBCatalog(Lake(root, settings.pipeline.topic)).connect(read_only=True)
     try:
         cur = con.execute(
-            """SELECT * FROM campaign_daily_kpis
-               ORDER BY event_date DESC, revenue DESC NULLS LAST LIMIT 10"""
+            """SELECT campaign_id AS campaign, impressions, clicks, round(ctr, 4) AS ctr,
+                      conversions, round(cvr, 4) AS cvr, CAST(revenue AS DOUBLE) AS revenue
+               FROM campaign_daily_kpis
+               WHERE event_date = (SELECT max(event_date) FROM campaign_daily_kpis)
+               ORDER BY revenue DESC NULLS LAST LIMIT 10"""
         )
         columns = [d[0] for d in cur.description]
         rows = cur.fetchall()

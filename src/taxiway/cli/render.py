@@ -84,12 +84,12 @@ def info(message: str) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     """A plain rich table; numbers are right-aligned and thousands-separated."""
-    t = Table(title=title)
+    t = Table(title=title, expand=False)
     numeric = [
         bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(columns))
     ]
     for i, col in enumerate(columns):
-        t.add_column(col, justify="right" if numeric[i] else "left")
+        t.add_column(col, justify="right" if numeric[i] else "left", no_wrap=numeric[i] or i == 0)
     for row in rows:
         t.add_row(*(_cell(v) for v in row))
     return t
