@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import doctor, local, migrate, pipeline
+from taxiway.cli import doctor, ingest, local, migrate, pipeline
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ def _root(
 
 pipeline.register(app)
 app.add_typer(doctor.app, name="doctor")
+app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
 
