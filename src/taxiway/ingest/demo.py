@@ -35,9 +35,7 @@ def land_through_kafka(root: Path, opts: GeneratorOptions, bar: Any) -> GroundTr
         land = bar.add_task("sink Kafka -> landing", total=sent.records)
         sink = KafkaSink(
             LocalLandingStore(landing),
-            SinkOptions(
-                bootstrap=bootstrap, topic=opts.topic, flush_size=50_000, stop_at_end=True
-            ),
+            SinkOptions(bootstrap=bootstrap, topic=opts.topic, flush_size=50_000, stop_at_end=True),
         )
         stats = sink.run(on_progress=lambda s: bar.update(land, completed=s.records))
         bar.update(land, completed=stats.records)
