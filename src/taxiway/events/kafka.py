@@ -85,17 +85,14 @@ def check_partitions(bootstrap: str, topic: str, partitions: int) -> None:
     from taxiway.ingest.sink import kafka_module
 
     create_topic(bootstrap, topic, partitions)
-    ck = kafka_module()
-    from confluent_kafka.admin import AdminClient
-
-    meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=15)
+    admin = kafka_module().admin.AdminClient({"bootstrap.servers": bootstrap})
+    meta = admin.list_topics(topic, timeout=15)
     have = len(meta.topics[topic].partitions) if topic in meta.topics else 0
     if have < partitions:
         raise UsageError(
             f"Topic `{topic}` on `{bootstrap}` has {have} partition(s); the generator writes "
             f"{partitions}. Recreate the topic with {partitions} partitions."
         )
-    del ck
 
 
 def produce(

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from taxiway.errors import MissingDependencyError, ToolchainError, UsageError
 
@@ -44,46 +45,41 @@ def local_broker(port: int | None = None, timeout: float = 20.0) -> Iterator[str
     """Run tansu on a loopback port; yields ``127.0.0.1:PORT`` and stops it on exit."""
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty broker never blocks on it
-    proc = subprocess.Popen(
-        [
-            str(tansu_binary()),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                err = log.read().decode(errors="replace")
-                raise ToolchainError(f"The tansu broker exited at start: {err.strip()[-500:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise ToolchainError(
-                        f"The tansu broker did not listen on `{url}` within {timeout:.0f} s."
-                    ) from None
-                time.sleep(0.05)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
+    # its log goes to a file, not a pipe: a chatty broker must never block on a full pipe
+    with tempfile.TemporaryFile() as log:
+        command = [str(tansu_binary()), "broker", "--listener-url", url]
+        command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            _wait_listening(proc, port, timeout, log)
+            yield f"127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_listening(
+    proc: subprocess.Popen[bytes], port: int, timeout: float, log: IO[bytes]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            raise ToolchainError(f"The tansu broker exited at start: {err.strip()[-500:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise ToolchainError(
+                    f"The tansu broker did not listen on port {port} within {timeout:.0f} s."
+                ) from None
+            time.sleep(0.05)
 
 
 def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
@@ -91,10 +87,8 @@ def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
     from taxiway.ingest.sink import kafka_module
 
     ck = kafka_module()
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(topic, partitions, 1)], operation_timeout=15)
+    admin = ck.admin.AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([ck.admin.NewTopic(topic, partitions, 1)], operation_timeout=15)
     for name, fut in futures.items():
         try:
             fut.result(timeout=30)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,6 +107,20 @@ class SinkStats:
         }
 
 
+_SCAN = json.JSONDecoder().scan_once  # the C scanner, without json.loads' wrappers
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _is_json(value: bytes) -> bool:
+    """Whether ``value`` is one JSON document (what curate's first check asks)."""
+    try:
+        text = value.decode()
+        _obj, end = _SCAN(text, _WS.match(text).end())  # type: ignore[union-attr]
+    except (ValueError, StopIteration):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return False
+    return _WS.match(text, end).end() == len(text)  # type: ignore[union-attr]
+
+
 class _OpenObject:
     """Records of one partition, one landing hour and contiguous offsets, not yet written."""
 
@@ -123,6 +138,7 @@ def kafka_module() -> Any:
     """``confluent_kafka``, or the install command when the ``kafka`` extra is missing."""
     try:
         import confluent_kafka
+        import confluent_kafka.admin  # also the AdminClient, for topics
     except ImportError as exc:
         raise MissingDependencyError("confluent-kafka", "kafka") from exc
     return confluent_kafka
@@ -268,9 +284,7 @@ class KafkaSink:
         value = msg.value() or b""
         if b"\n" in value:
             value = value.replace(b"\n", b" ")
-        try:
-            json.loads(value)
-        except ValueError:
+        if not _is_json(value):
             self.stats.invalid_json += 1
         obj.lines.append(value + b"\n")
         obj.next = offset + 1

@@ -139,8 +139,10 @@ def test_landing_ahead_of_the_topic_is_an_error(tmp_path: Path, broker: str, top
 
 def _sink_process(landing: Path, broker: str, topic: str, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "taxiway.cli.app", "ingest", "kafka", "--bootstrap", broker]
-        + ["--topic", topic, "--data-dir", str(landing.parent), "--format", "json", *extra],
+        [
+            *(sys.executable, "-m", "taxiway.cli.app", "ingest", "kafka", "--bootstrap", broker),
+            *("--topic", topic, "--data-dir", str(landing.parent), "--format", "json", *extra),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
