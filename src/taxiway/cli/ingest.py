@@ -22,7 +22,7 @@ class Fmt(StrEnum):
     json = "json"
 
 
-def _table(stats: Any) -> Any:
+def _table(stats: Any, now: str = "") -> Any:
     rows = [
         (p, s.resumed_from, s.next_offset, s.high_watermark, s.lag, s.records, s.objects)
         for p, s in sorted(stats.partitions.items())
@@ -31,7 +31,8 @@ def _table(stats: Any) -> Any:
     rate = stats.records / seconds if seconds else 0.0
     return render.table(
         f"{stats.topic} -> {stats.landing}: {stats.records:,} records "
-        f"({rate:,.0f}/s), {stats.objects:,} objects, {stats.invalid_json:,} not JSON",
+        f"({now}{rate:,.0f}/s on average), {stats.objects:,} objects, "
+        f"{stats.invalid_json:,} not JSON",
         ("partition", "resumed from", "next offset", "high watermark", "lag", "records", "objects"),
         rows,
     )
@@ -90,11 +91,17 @@ def kafka(
     else:
         from rich.live import Live
 
-        with Live(console=render.err_console, refresh_per_second=2) as live:
-            stats = sink.run(
-                should_stop=lambda: bool(stop["signal"]),
-                on_progress=lambda s: live.update(_table(s)),
-            )
+        last = [0.0, 0]  # elapsed seconds and records at the previous refresh
+
+        def _refresh(s: Any) -> None:
+            elapsed = s.elapsed()
+            rate = (s.records - last[1]) / max(elapsed - last[0], 1e-9)
+            last[:] = [elapsed, s.records]
+            live.update(_table(s, now=f"{rate:,.0f}/s now, "))
+
+        # transient: the final table below replaces the live one
+        with Live(console=render.err_console, refresh_per_second=2, transient=True) as live:
+            stats = sink.run(should_stop=lambda: bool(stop["signal"]), on_progress=_refresh)
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps({**stats.to_dict(), "stopped_by": stop["signal"]}) + "\n")
     else:

@@ -36,7 +36,7 @@ class _Producer:
     """confluent-kafka's producer with delivery failures counted, not lost."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        from taxiway.ingest.sink import kafka_module
+        from taxiway.ingest.sink import client_logger, kafka_module
 
         self.ck = kafka_module()
         self.topic = topic
@@ -48,6 +48,7 @@ class _Producer:
                 "enable.idempotence": True,
                 "linger.ms": 20,
                 "batch.num.messages": 10_000,
+                "logger": client_logger(),
             }
         )
 
@@ -82,10 +83,12 @@ class _Producer:
 def check_partitions(bootstrap: str, topic: str, partitions: int) -> None:
     """Create ``topic`` if needed and make sure it has at least ``partitions`` partitions."""
     from taxiway.ingest.broker import create_topic
-    from taxiway.ingest.sink import kafka_module
+    from taxiway.ingest.sink import client_logger, kafka_module
 
     create_topic(bootstrap, topic, partitions)
-    admin = kafka_module().admin.AdminClient({"bootstrap.servers": bootstrap})
+    admin = kafka_module().admin.AdminClient(
+        {"bootstrap.servers": bootstrap, "logger": client_logger()}
+    )
     meta = admin.list_topics(topic, timeout=15)
     have = len(meta.topics[topic].partitions) if topic in meta.topics else 0
     if have < partitions:

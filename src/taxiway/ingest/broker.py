@@ -84,10 +84,10 @@ def _wait_listening(
 
 def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
     """Create ``topic`` with ``partitions`` partitions; an existing topic is left as it is."""
-    from taxiway.ingest.sink import kafka_module
+    from taxiway.ingest.sink import client_logger, kafka_module
 
     ck = kafka_module()
-    admin = ck.admin.AdminClient({"bootstrap.servers": bootstrap})
+    admin = ck.admin.AdminClient({"bootstrap.servers": bootstrap, "logger": client_logger()})
     futures = admin.create_topics([ck.admin.NewTopic(topic, partitions, 1)], operation_timeout=15)
     for name, fut in futures.items():
         try:

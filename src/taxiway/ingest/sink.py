@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -107,7 +108,8 @@ class SinkStats:
         }
 
 
-_SCAN = json.JSONDecoder().scan_once  # the C scanner, without json.loads' wrappers
+# the C scanner, without json.loads' wrappers (half the sink's CPU time before)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -132,6 +134,14 @@ class _OpenObject:
         self.next = start
         self.opened = now
         self.lines: list[bytes] = []
+
+
+def client_logger() -> logging.Logger:
+    """librdkafka's log lines go to Python logging (quiet unless a handler is configured)."""
+    logger = logging.getLogger("taxiway.kafka")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    return logger
 
 
 def kafka_module() -> Any:
@@ -174,6 +184,7 @@ class KafkaSink:
                 "enable.partition.eof": True,
                 # an assigned offset the broker no longer has is an error, never a silent skip
                 "auto.offset.reset": "error",
+                "logger": client_logger(),
             }
         )
         try:
@@ -226,7 +237,7 @@ class KafkaSink:
         """Partitions of the topic at the offsets recovered from the landing store."""
         topic = self.opts.topic
         try:
-            meta = consumer.list_topics(topic, timeout=15)
+            meta = consumer.list_topics(topic, timeout=10)
         except ck.KafkaException as exc:
             raise UsageError(
                 f"Cannot reach the Kafka broker at `{self.opts.bootstrap}` ({exc}); "
