@@ -7,11 +7,13 @@ JVM, Docker or download is needed. Its storage is memory: everything is gone whe
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -49,7 +51,9 @@ def local_broker(port: int | None = None, timeout: float = 20.0) -> Iterator[str
     with tempfile.TemporaryFile() as log:
         command = [str(tansu_binary()), "broker", "--listener-url", url]
         command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent()
+        )
         try:
             _wait_listening(proc, port, timeout, log)
             yield f"127.0.0.1:{port}"
@@ -60,6 +64,23 @@ def local_broker(port: int | None = None, timeout: float = 20.0) -> Iterator[str
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: make the broker get SIGTERM when its parent dies, even by SIGKILL (no orphans).
+
+    libc is resolved here, in the parent: the function the child runs before ``exec`` only
+    calls into C (no import, so no import lock held by another thread at fork time).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _wait_listening(
