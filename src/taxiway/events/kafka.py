@@ -48,6 +48,8 @@ class _Producer:
                 "enable.idempotence": True,
                 "linger.ms": 20,
                 "batch.num.messages": 10_000,
+                # back-pressure (BufferError -> poll) instead of librdkafka's 1 GiB default queue
+                "queue.buffering.max.kbytes": 65_536,
                 "logger": client_logger(),
             }
         )
