@@ -89,7 +89,14 @@ def generate(
         truncated_file_rate=truncated_file_rate,
     )
     if to_kafka:
+        from taxiway.errors import UsageError
         from taxiway.events.kafka import produce
+
+        if uncompressed:
+            raise UsageError(
+                "`--uncompressed` is about landing files; with `--to-kafka` the sink writes "
+                "them (gzip). Drop one of the two options."
+            )
 
         with render.progress() as bar:
             task = bar.add_task(f"producing to {opts.topic} on {to_kafka}", total=hours)
