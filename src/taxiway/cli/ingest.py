@@ -86,8 +86,13 @@ def kafka(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _on_signal)
     sink = KafkaSink(store, opts)
+
+    def _started(s: Any) -> None:
+        offsets = ", ".join(f"{p}@{v.resumed_from}" for p, v in sorted(s.partitions.items()))
+        render.info(f"consuming `{s.topic}` (partition@offset {offsets}) into {s.landing}")
+
     if fmt is Fmt.json or not render.err_console.is_terminal:
-        stats = sink.run(should_stop=lambda: bool(stop["signal"]))
+        stats = sink.run(should_stop=lambda: bool(stop["signal"]), on_start=_started)
     else:
         from rich.live import Live
 
@@ -101,7 +106,9 @@ def kafka(
 
         # transient: the final table below replaces the live one
         with Live(console=render.err_console, refresh_per_second=2, transient=True) as live:
-            stats = sink.run(should_stop=lambda: bool(stop["signal"]), on_progress=_refresh)
+            stats = sink.run(
+                should_stop=lambda: bool(stop["signal"]), on_progress=_refresh, on_start=_started
+            )
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps({**stats.to_dict(), "stopped_by": stop["signal"]}) + "\n")
     else:

@@ -173,8 +173,12 @@ class KafkaSink:
         should_stop: Callable[[], bool] = lambda: False,
         on_progress: Callable[[SinkStats], None] | None = None,
         progress_every: float = 1.0,
+        on_start: Callable[[SinkStats], None] | None = None,
     ) -> SinkStats:
-        """Consume until ``should_stop()`` (or the end of the topic with ``stop_at_end``)."""
+        """Consume until ``should_stop()`` (or the end of the topic with ``stop_at_end``).
+
+        ``on_start`` is called once the partitions are assigned at their recovered offsets.
+        """
         ck = kafka_module()
         consumer = ck.Consumer(
             {
@@ -189,6 +193,8 @@ class KafkaSink:
         )
         try:
             consumer.assign(self._assignment(ck, consumer))
+            if on_start is not None:
+                on_start(self.stats)
             last_progress = 0.0
             while not should_stop():
                 for msg in consumer.consume(num_messages=2000, timeout=0.2):
@@ -209,7 +215,7 @@ class KafkaSink:
                             "recreated, or did retention delete records before they were "
                             "ingested? Move the old landing objects away."
                         )
-                    else:
+                    elif not err.retriable():  # retriable ones librdkafka retries itself
                         raise DataError(
                             f"Kafka error on `{self.opts.topic}` partition {msg.partition()}: "
                             f"{err.str()}."

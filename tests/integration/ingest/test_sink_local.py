@@ -174,7 +174,10 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
 
     # 2. restart, SIGTERM with a buffer that was never flushed: it is written, exit 0
     proc = _sink_process(landing, broker, topic, "--flush-size", "1000000")
-    time.sleep(3)
+    assert proc.stderr is not None
+    started = proc.stderr.readline()  # printed once the partitions are assigned
+    assert "consuming" in started and f"0@{_landed(landing, topic, 0)}" in started, started
+    time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -192,6 +195,10 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
     assert sum(len(o.lines) for o in objs) == sum(counts.values())
     assert_exactly_once(objs, counts)
     assert {o.hour for o in objs} == {"2026-11-23T10", "2026-11-23T11"}
+
+
+def _landed(landing: Path, topic: str, partition: int) -> int:
+    return sum(len(o.lines) for o in local_objects(landing, topic) if o.partition == partition)
 
 
 def _dt(hour: str):  # type: ignore[no-untyped-def]
