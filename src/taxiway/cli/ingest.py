@@ -60,10 +60,7 @@ def kafka(
 ) -> None:
     """Consume a topic into the landing layout, exactly once; SIGINT/SIGTERM flush and exit 0.
 
-    Writes ``topics/<topic>/year=/month=/day=/hour=/<topic>+<partition>+<offset>.json.gz``
-    under ``<data-dir>/landing`` (local environment) or the environment's landing bucket
-    (AWS environment; ``AWS_ENDPOINT_URL`` is honoured). A restart resumes after the last
-    object written; nothing is committed to Kafka.
+    Local environment: DATA_DIR/landing; AWS: its landing bucket. See docs/ingest.md.
     """
     from taxiway import config as cfg
     from taxiway.ingest.sink import KafkaSink, SinkOptions
