@@ -119,6 +119,40 @@ def release(version: str) -> MwaaRelease:
     )
 
 
+@dataclass(frozen=True)
+class ReservedEnv:
+    """The environment variables MWAA does not let a startup script change (data/README.md)."""
+
+    names: dict[str, str]  # name -> "protected" | "essential"
+    prefixes: tuple[str, ...]  # "MWAA__"
+
+    def kind(self, name: str) -> str | None:
+        """``"protected"`` or ``"essential"`` when MWAA reserves ``name``, else None."""
+        if name in self.names:
+            return self.names[name]
+        return "protected" if name.startswith(self.prefixes) else None
+
+    def is_reserved(self, name: str) -> bool:
+        return self.kind(name) is not None
+
+
+@cache
+def reserved_env(airflow_major: int | None = None) -> ReservedEnv:
+    """MWAA's reserved variables for one Airflow major (both majors' when None)."""
+    text = (resources.files("taxiway.mwaa") / "data" / "reserved_env.csv").read_text("utf-8")
+    names: dict[str, str] = {}
+    prefixes: list[str] = []
+    for row in csv.DictReader(text.splitlines()):
+        major = row["airflow_major"]
+        if major and airflow_major is not None and int(major) != airflow_major:
+            continue
+        if row["name"].endswith("*"):
+            prefixes.append(row["name"].rstrip("*"))
+        else:
+            names[row["name"]] = row["kind"]
+    return ReservedEnv(names, tuple(prefixes))
+
+
 def latest() -> str:
     """The newest supported version."""
     return [v for v in versions() if release(v).supported][-1]
