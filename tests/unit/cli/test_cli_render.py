@@ -68,6 +68,19 @@ def test_brackets_in_requirements_and_paths_are_printed(bracket_project: Path) -
     )
 
 
+def test_brackets_in_a_dag_path_are_printed(bracket_project: Path) -> None:
+    helper = bracket_project / "dags" / "[team]" / "helper.py"
+    helper.parent.mkdir(parents=True)
+    helper.write_text('"""airflow dag helpers"""\nX = 1\n', encoding="utf-8")
+    proc = _cli("doctor", "dags", "dags", "--mwaa", "3.3.1", cwd=bracket_project)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "dags/[team]/helper.py  warning  not-dag-file  dags/[team]/helper.py"
+    assert lines[1] == (
+        "    `dags/[team]/helper.py` defines no DAG but mentions `airflow` and `dag`, so"
+    )
+
+
 def test_text_is_one_block_per_finding_matching_json_at_80_columns() -> None:
     project = FIXTURES / "legacy_2_1_2"
     args = ("doctor", "requirements", "requirements.txt", "--mwaa", "2.0.2")
