@@ -217,8 +217,8 @@ def demo(
     ok = merged.totals["curated_new"] == truth.curated
     render.info(
         f"ground truth: {truth.curated:,} unique valid events, {truth.duplicates:,} duplicates, "
-        f"{sum(truth.quarantined.values()):,} quarantined -> "
-        + ("[green]pipeline matches[/]" if ok else "[red]MISMATCH[/]")
+        f"{sum(truth.quarantined.values()):,} quarantined -> ",
+        ("pipeline matches", "green") if ok else ("MISMATCH", "red"),
     )
     render.info(
         f"hours {format_hour(first)}..{format_hour(first + timedelta(hours=hours - 1))}; "

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from taxiway.errors import ToolchainError
 
 _VERSION_SNIPPET = "import sys; print('.'.join(map(str, sys.version_info[:3])))"
@@ -28,7 +30,8 @@ class Interpreter:
 
     @property
     def minor(self) -> str:
-        return ".".join(self.version.split(".")[:2])
+        v = Version(self.version)
+        return f"{v.major}.{v.minor}"
 
 
 def uv_bin() -> str:
@@ -68,6 +71,10 @@ def probe(path: str) -> Interpreter | None:
     version = out.stdout.strip()
     if out.returncode != 0 or not version:
         return None
+    try:
+        Version(version)
+    except InvalidVersion:
+        return None  # not a Python that printed its version: a wrapper or a broken shim
     return Interpreter(path=str(Path(path).resolve()), version=version)
 
 
@@ -114,9 +121,8 @@ def available() -> dict[str, Interpreter]:
 
 
 def _distance(minor: str, wanted: str) -> tuple[int, int]:
-    a = tuple(int(p) for p in minor.split("."))
-    b = tuple(int(p) for p in wanted.split("."))
-    gap = abs((a[0] - b[0]) * 100 + a[1] - b[1])
+    a, b = Version(minor), Version(wanted)
+    gap = abs((a.major - b.major) * 100 + a.minor - b.minor)
     # On a tie prefer the newer interpreter: Airflow's next minor is closer to MWAA's
     # behaviour than an interpreter the target no longer supports.
     return (gap, 0 if a > b else 1)

@@ -4,7 +4,7 @@ MWAA sources ``startup.sh`` with ``/bin/bash`` on every component before it inst
 requirements, gives up after five minutes, and then reads back the variables the script
 exported. Variables it reserves (``AIRFLOW_HOME``, ``PYTHONPATH``, anything ``MWAA__*``...)
 are silently dropped, which is exactly the kind of surprise to report before deploying.
-The list below is MWAA's own (aws/amazon-mwaa-docker-images, ``entrypoint.py``).
+The list is the MWAA version data's (``taxiway.mwaa.reserved_env``), shared with the doctor.
 """
 
 from __future__ import annotations
@@ -20,42 +20,9 @@ from pathlib import Path
 
 from taxiway.errors import ToolchainError
 from taxiway.findings import Finding, Severity
+from taxiway.mwaa import reserved_env
 
 MWAA_TIMEOUT_SECONDS = 300.0
-RESERVED = frozenset(
-    {
-        "AIRFLOW_ENV_ID",
-        "AIRFLOW_ENV_NAME",
-        "AIRFLOW_HOME",
-        "AIRFLOW_TASK_REVISION_ID",
-        "AIRFLOW_VERSION",
-        "AIRFLOW__AWS_MWAA__REDIRECT_URL",
-        "JWT_PUBLIC_KEY",
-        "AIRFLOW__WEBSERVER__BASE_URL",
-        "AIRFLOW__API__BASE_URL",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "CUSTOMER_ACCOUNT_ID",
-        "ECS_AGENT_URI",
-        "ECS_CONTAINER_METADATA_URI",
-        "ECS_CONTAINER_METADATA_URI_V4",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_EXECUTION_ENV",
-        "PYTHONPATH",
-        "PYTHONUNBUFFERED",
-        "WATCHTOWER_VERSION",
-        "USE_NON_CRITICAL_LOGGING",
-        "AIRFLOW__CORE__DATABASE_ACCESS_ISOLATION",
-        # MWAA's essential Airflow configuration always wins over the script too.
-        "AIRFLOW__CORE__EXECUTOR",
-        "AIRFLOW__CORE__DAGS_FOLDER",
-        "AIRFLOW__CORE__PLUGINS_FOLDER",
-        "AIRFLOW__CORE__SQL_ALCHEMY_CONN",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-        "AIRFLOW__CELERY__BROKER_URL",
-        "AIRFLOW__CELERY__RESULT_BACKEND",
-    }
-)
 # Set by bash itself; never "exported by the script".
 _SHELL_NOISE = frozenset({"_", "SHLVL", "PWD", "OLDPWD"})
 
@@ -67,9 +34,10 @@ source "$@"
 """
 
 
-def is_reserved(name: str) -> bool:
-    """True when MWAA ignores ``name`` if a startup script exports it."""
-    return name in RESERVED or name.startswith("MWAA__")
+def is_reserved(name: str, airflow_major: int | None = None) -> bool:
+    """True when MWAA ignores ``name`` if a startup script exports it (one list for the
+    doctor and the runner: ``taxiway.mwaa.reserved_env``)."""
+    return reserved_env(airflow_major).is_reserved(name)
 
 
 @dataclass
