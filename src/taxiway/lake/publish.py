@@ -47,12 +47,23 @@ class Publisher:
         """Mark ``final`` for deletion at publish time (a partition that became empty)."""
         self.pending.append((Path(os.devnull), final))
 
-    def publish(self, lake: Lake, manifest: RunManifest) -> list[Path]:
+    def publish(self, lake: Lake | None = None, manifest: RunManifest | None = None) -> list[Path]:
         """Journal, swap every staged file into place, write the manifests; return the paths.
 
         The caller holds the lake lock. A crash at any point after the journal is written is
-        rolled forward by the next holder of the lock (:func:`journal.recover`).
+        rolled forward by the next holder of the lock (:func:`journal.recover`). Without a
+        lake and manifest (engine tests that publish one engine's output by hand) the files
+        are swapped without a journal: not all-or-nothing, and no manifest is written.
         """
+        if lake is None or manifest is None:
+            for staged, final in self.pending:
+                if staged == Path(os.devnull):
+                    final.unlink(missing_ok=True)
+                else:
+                    os.replace(staged, final)
+            done = [final for _staged, final in self.pending]
+            self.pending.clear()
+            return done
         root = lake.root
         ops = []
         for staged, final in self.pending:
