@@ -61,10 +61,12 @@ def describe(holder: dict[str, Any]) -> str:
 
 def default_owner() -> str:
     """``user@host:pid``: who holds a lock, for a human reading the waiting message."""
+    import getpass
+
     try:
-        user = os.getlogin()
-    except OSError:
-        user = os.environ.get("USER", "?")
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        user = "?"
     return f"{user}@{socket.gethostname()}:{os.getpid()}"
 
 
