@@ -54,6 +54,17 @@ def lake_state(con: Any, events: str, quarantine: str) -> dict[str, Any]:
     return {"events": per_hour, "quarantine": q, "total": tuple(total or ())}
 
 
+def lake_tables(root: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every published events and quarantine row (without run ids), read from the files."""
+    con = duckdb.connect()
+    try:
+        ev = f"read_parquet('{root}/curated/events/*/*.parquet')"
+        q = f"(SELECT * EXCLUDE (run_id) FROM read_parquet('{root}/quarantine/*.parquet'))"
+        return {"events": table_rows(con, ev), "quarantine": table_rows(con, q)}
+    finally:
+        con.close()
+
+
 def raw_state(root: Path) -> dict[str, Any]:
     """The state a reader globbing the files directly sees (no journal recovery)."""
     con = duckdb.connect()

@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from lake_helpers import HOURS, tiny_options
+from lake_helpers import HOURS, lake_tables, tiny_options
 
 from taxiway.engines.duckdb import DuckDBEngine
 from taxiway.events.generator import GroundTruth, generate
@@ -94,6 +94,13 @@ def test_two_runs_at_once_equal_the_ground_truth(
     landing: tuple[Path, GroundTruth], tmp_path: Path, scenario: str
 ) -> None:
     landing_root, truth = landing
+    first, second = SCENARIOS[scenario]
+    in_a_row = {}  # the tables of the two runs one after the other, in either order
+    for name, order in (("ab", (first, second)), ("ba", (second, first))):
+        ref = _fresh(landing_root, tmp_path / f"ref-{name}")
+        for hours in order:
+            curate_mod.curate(ref, hours, DuckDBEngine(threads=1))
+        in_a_row[name] = lake_tables(ref)
     for trial in range(3):
         root = _fresh(landing_root, tmp_path / f"lake-{trial}")
         told: list[dict[str, Any]] = []
@@ -111,6 +118,11 @@ def test_two_runs_at_once_equal_the_ground_truth(
         assert len(told) == 1, "exactly one run queued behind the other"
         runs = list(Lake(root).runs_dir.glob("*.json"))
         assert len(runs) == 2
+        # the run that did not wait went first; the tables are those of the two in a row
+        went_first = json.loads((Lake(root).runs_dir / f"{told[0]['run_id']}.json").read_text())
+        order = "ab" if sorted(went_first["hours"]) == [format_hour(h) for h in first] else "ba"
+        assert lake_tables(root) == in_a_row[order], f"trial {trial}"
+        assert len(lake_tables(root)["quarantine"]) == sum(truth.quarantined.values())
 
 
 def test_without_the_lock_the_same_race_duplicates_ids(

@@ -14,10 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lake_helpers import START, table_rows, tiny_options
+from lake_helpers import START, lake_tables, tiny_options
 
 from taxiway.engines.duckdb import DuckDBEngine
 from taxiway.events.generator import GroundTruth, generate
@@ -66,16 +65,6 @@ def _first_file(root: Path, truth: GroundTruth) -> dict[str, str]:
     return first
 
 
-def _tables(root: Path) -> dict[str, list[tuple[Any, ...]]]:
-    con = duckdb.connect()
-    try:
-        ev = f"read_parquet('{root}/curated/events/*/*.parquet')"
-        q = f"(SELECT * EXCLUDE (run_id) FROM read_parquet('{root}/quarantine/*.parquet'))"
-        return {"events": table_rows(con, ev), "quarantine": table_rows(con, q)}
-    finally:
-        con.close()
-
-
 @settings(max_examples=12, deadline=None, derandomize=True)
 @given(opts=options, rerun_from=st.integers(min_value=0, max_value=2))
 def test_conservation_first_occurrence_and_idempotent_reruns(
@@ -103,7 +92,7 @@ def test_conservation_first_occurrence_and_idempotent_reruns(
         assert reasons == truth.quarantined
 
         # first occurrence wins: every kept row comes from the first file that holds its id
-        tables = _tables(root)
+        tables = lake_tables(root)
         first = _first_file(root, truth)
         kept = {row[0]: row[18] for row in tables["events"]}  # event_id -> source_file
         assert len(kept) == len(tables["events"]) == truth.curated
@@ -113,5 +102,5 @@ def test_conservation_first_occurrence_and_idempotent_reruns(
         again = curate(root, hours, DuckDBEngine(threads=1))
         assert again.totals == m.totals and again.hours == m.hours
         curate(root, hours[min(rerun_from, len(hours) - 1) :], DuckDBEngine(threads=1))
-        assert _tables(root) == tables
+        assert lake_tables(root) == tables
         assert not list(Lake(root).journal_dir.glob("*"))
