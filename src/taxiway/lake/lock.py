@@ -13,8 +13,8 @@ Two implementations with one interface (``acquire``/``release``/``holder``, cont
     is needed. The file holds the holder's owner, run id and pid for the waiting message.
 ``S3Lock``
     An object written with a conditional put (``IfNoneMatch='*'``): exactly one writer
-    creates it. The body carries owner, run id and an expiry (``ttl`` seconds, renewed by
-    :meth:`S3Lock.refresh`); an expired lock is taken over with ``IfMatch=<its ETag>``, so of
+    creates it. The body carries owner, run id and an expiry (``ttl`` seconds, renewed every
+    ``ttl / 3`` by a heartbeat thread while the holder lives); an expired lock is taken over with ``IfMatch=<its ETag>``, so of
     two runs that both saw it expire only one wins, and release deletes with ``IfMatch`` so
     a run never removes a lock that was taken over from it.
 
@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 #: Called once when ``acquire`` starts waiting, with the holder's info (or ``{}``).
 OnWait = Callable[[dict[str, Any]], None]
@@ -103,7 +104,7 @@ class _Lock:
                 told = True
             time.sleep(poll)
 
-    def __enter__(self) -> _Lock:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
@@ -171,6 +172,7 @@ class S3Lock(_Lock):
         owner: str = "",
         ttl: float = 900.0,
         client: Any = None,
+        heartbeat: bool = True,
     ) -> None:
         self.bucket = bucket
         self.key = key
@@ -180,6 +182,10 @@ class S3Lock(_Lock):
         self.ttl = ttl
         self._client = client
         self.etag: str | None = None
+        self.heartbeat = heartbeat
+        self._beat: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lost: LockLostError | None = None
 
     @property
     def client(self) -> Any:
@@ -257,6 +263,46 @@ class S3Lock(_Lock):
     def holder(self) -> dict[str, Any]:
         return self._read()[0]
 
+    def acquire(
+        self,
+        wait: bool = True,
+        timeout: float | None = None,
+        poll: float = 1.0,
+        on_wait: OnWait | None = None,
+    ) -> None:
+        """Take the lock (see :meth:`_Lock.acquire`); then renew it every ``ttl / 3`` s.
+
+        The heartbeat is why a live holder never expires however long it runs, while a
+        crashed one frees the lake within ``ttl``.
+        """
+        super().acquire(wait=wait, timeout=timeout, poll=poll, on_wait=on_wait)
+        if self.heartbeat:
+            self._stop.clear()
+            self._lost = None
+            self._beat = threading.Thread(target=self._renew, name="s3-lock-heartbeat")
+            self._beat.daemon = True
+            self._beat.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                self.refresh()
+            except LockLostError as exc:
+                self._lost = exc
+                return
+            except Exception:  # a network blip: the next beat (ttl/3 later) retries
+                continue
+
+    def check(self) -> None:
+        """Raise :class:`LockLostError` if the heartbeat found the lock taken over.
+
+        Call it right before publishing: a run that lost its lock must not publish.
+        """
+        if self._lost is not None:
+            raise self._lost
+        if self.etag is None:
+            raise LockLostError(f"The lake lock `{self.where}` is not held by this run.")
+
     def refresh(self) -> None:
         """Push the expiry ``ttl`` seconds ahead; raises :class:`LockLostError` if taken over."""
         if self.etag is None:
@@ -277,6 +323,10 @@ class S3Lock(_Lock):
 
     def release(self) -> None:
         """Delete the lock object if it is still ours (a taken-over lock is left alone)."""
+        self._stop.set()
+        if self._beat is not None and self._beat is not threading.current_thread():
+            self._beat.join(timeout=30)
+            self._beat = None
         if self.etag is None:
             return
         etag, self.etag = self.etag, None

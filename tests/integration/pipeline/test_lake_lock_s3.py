@@ -39,8 +39,16 @@ def _client(url: str) -> Any:
     )
 
 
-def _lock(url: str, key: str, run_id: str, ttl: float = 900.0) -> S3Lock:
-    return S3Lock(BUCKET, key, run_id=run_id, owner=f"test:{run_id}", ttl=ttl, client=_client(url))
+def _lock(url: str, key: str, run_id: str, ttl: float = 900.0, heartbeat: bool = True) -> S3Lock:
+    return S3Lock(
+        BUCKET,
+        key,
+        run_id=run_id,
+        owner=f"test:{run_id}",
+        ttl=ttl,
+        client=_client(url),
+        heartbeat=heartbeat,
+    )
 
 
 def _body(url: str, key: str) -> dict[str, Any]:
@@ -73,7 +81,7 @@ def test_one_holder_at_a_time_and_release_frees_it(s3_endpoint: str) -> None:
 
 def test_a_crashed_holders_lock_expires_and_is_taken_over_safely(s3_endpoint: str) -> None:
     key = "locks/expiry.lock"
-    crashed = _lock(s3_endpoint, key, "crashed", ttl=0.6)
+    crashed = _lock(s3_endpoint, key, "crashed", ttl=0.6, heartbeat=False)  # dead: no beats
     crashed.acquire(wait=False)  # ...and never releases: the process died
     its_etag = crashed.etag
     nxt = _lock(s3_endpoint, key, "next")
@@ -95,7 +103,7 @@ def test_a_crashed_holders_lock_expires_and_is_taken_over_safely(s3_endpoint: st
 
 def test_refresh_pushes_the_expiry(s3_endpoint: str) -> None:
     key = "locks/refresh.lock"
-    lock = _lock(s3_endpoint, key, "long-run", ttl=5)
+    lock = _lock(s3_endpoint, key, "long-run", ttl=5, heartbeat=False)
     lock.acquire(wait=False)
     before = _body(s3_endpoint, key)["expires_at"]
     time.sleep(0.05)
@@ -104,12 +112,35 @@ def test_refresh_pushes_the_expiry(s3_endpoint: str) -> None:
     lock.release()
 
 
+def test_a_live_holder_is_kept_alive_by_its_heartbeat(s3_endpoint: str) -> None:
+    key = "locks/heartbeat.lock"
+    live = _lock(s3_endpoint, key, "live", ttl=0.6)
+    live.acquire(wait=False)
+    with pytest.raises(LockBusyError):  # 2.5 ttl later it still holds the lake
+        _lock(s3_endpoint, key, "waiter").acquire(timeout=1.5, poll=0.1)
+    live.check()
+    live.release()
+    assert not _exists(s3_endpoint, key)
+
+
+def test_check_reports_a_lock_taken_over_behind_the_holders_back(s3_endpoint: str) -> None:
+    key = "locks/stolen.lock"
+    holder = _lock(s3_endpoint, key, "holder", ttl=0.3)
+    holder.acquire(wait=False)
+    _client(s3_endpoint).put_object(Bucket=BUCKET, Key=key, Body=b'{"run_id": "thief"}')
+    time.sleep(0.5)  # the next heartbeat's conditional renew fails
+    with pytest.raises(LockLostError, match="taken over"):
+        holder.check()
+    holder.release()
+    assert _body(s3_endpoint, key)["run_id"] == "thief", "release leaves the new lock alone"
+
+
 @pytest.mark.parametrize("over_expired", [False, True], ids=["fresh", "over-expired-lock"])
 def test_racing_runs_get_exactly_one_winner(s3_endpoint: str, over_expired: bool) -> None:
     for trial in range(3):
         key = f"locks/race-{over_expired}-{trial}.lock"
         if over_expired:  # every racer sees the same expired lock and tries to take it over
-            _lock(s3_endpoint, key, "crashed", ttl=0.01).acquire(wait=False)
+            _lock(s3_endpoint, key, "crashed", ttl=0.01, heartbeat=False).acquire(wait=False)
             time.sleep(0.05)
         locks = [_lock(s3_endpoint, key, f"run-{i}") for i in range(6)]
         barrier = threading.Barrier(len(locks))
