@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from taxiway.events.generator import GeneratorOptions
-from taxiway.lake.layout import hour_range
+from taxiway.lake.layout import Lake, hour_range
 
 START = datetime(2026, 11, 23, 0, tzinfo=UTC)
 HOURS = hour_range(START, START + timedelta(hours=3))
@@ -91,8 +91,20 @@ def _curate_and_maybe_die(root: str, hours: list[str], fault_at: str) -> None:
     curate(Path(root), [parse_hour(h) for h in hours], DuckDBEngine(threads=1))
 
 
-def killed_run(root: Path, hours: list[str], fault_at: str) -> int:
-    """Run a curate in a child process that dies at ``fault_at``; return its exit code.
+def _settle_and_maybe_die(root: str, hours: list[str], fault_at: str) -> None:
+    """Child-process body: a reader rolling a crashed publish forward, dying at ``fault_at``."""
+    import os
+
+    from taxiway.lake import journal
+    from taxiway.lake.guard import settle
+
+    os.environ[journal.FAULT_ENV] = fault_at
+    settle(Lake(Path(root)))
+
+
+def killed_run(root: Path, hours: list[str], fault_at: str, *, recovery: bool = False) -> int:
+    """Run a curate (or, with ``recovery``, a reader's roll-forward) in a child process that
+    dies at ``fault_at``; return its exit code.
 
     The child is forked from a forkserver that imported DuckDB and taxiway once, so each
     run costs milliseconds instead of a fresh interpreter (and forking a pytest process that
@@ -102,7 +114,8 @@ def killed_run(root: Path, hours: list[str], fault_at: str) -> int:
 
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["duckdb", "pyarrow", "taxiway.pipeline.curate", "lake_helpers"])
-    proc = ctx.Process(target=_curate_and_maybe_die, args=(str(root), hours, fault_at))
+    body = _settle_and_maybe_die if recovery else _curate_and_maybe_die
+    proc = ctx.Process(target=body, args=(str(root), hours, fault_at))
     proc.start()
     proc.join(timeout=120)
     return int(proc.exitcode if proc.exitcode is not None else 0)

@@ -141,3 +141,21 @@ def test_the_next_run_rolls_a_crashed_publish_forward(reference: Reference, tmp_
     assert (root / "manifests" / "runs" / f"{killed}.json").exists()
     _sync(root)
     assert _tables(root) == reference.clean_tables
+
+
+def test_a_crash_during_recovery_is_recovered_the_same_way(
+    reference: Reference, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    shutil.copytree(reference.base, root)
+    _sync(root)
+    hours = [format_hour(h) for h in SECOND]
+    assert killed_run(root, hours, "after-journal") == -signal.SIGKILL
+    # a reader starts rolling the run forward and is itself killed half way
+    assert killed_run(root, hours, "after-swap-2", recovery=True) == -signal.SIGKILL
+    assert journal.pending(Lake(root)), "the journal survives a crashed recovery"
+    assert _read(root) == reference.after
+    assert not journal.pending(Lake(root))
+    curate(root, SECOND, DuckDBEngine(threads=1))
+    _sync(root)
+    assert _tables(root) == reference.clean_tables
