@@ -142,7 +142,9 @@ class Lake:
 
     @property
     def lock_file(self) -> Path:
-        return self.root / ".lake.lock"
+        from taxiway.lake.lock import LOCK_NAME
+
+        return self.root / LOCK_NAME
 
     @property
     def reports_dir(self) -> Path:

@@ -104,12 +104,35 @@ class _Lock:
                 told = True
             time.sleep(poll)
 
+    def check(self) -> None:
+        """Raise if the lock was lost (only an S3 lock can be: by expiry and takeover)."""
+
     def __enter__(self) -> Self:
         self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+#: The lock's name under a lake root, locally and on S3 (``Lake.lock_file`` uses it too).
+LOCK_NAME = ".lake.lock"
+
+
+def lock_for(root: str, run_id: str = "", ttl: float = 900.0) -> FileLock | S3Lock:
+    """The lake lock for a root: ``s3://bucket/prefix`` -> :class:`S3Lock`, a path -> file.
+
+    What the EMR job calls with its ``--root``, so it shares the lock with every other run on
+    that lake::
+
+        with lock_for(args.root, run_id=args.run_id) as lock:
+            ...  # read partitions, stage, then lock.check() right before publishing
+    """
+    if root.startswith("s3://"):
+        bucket, _, prefix = root.removeprefix("s3://").partition("/")
+        key = "/".join(p for p in (prefix.strip("/"), LOCK_NAME) if p)
+        return S3Lock(bucket, key, run_id=run_id, ttl=ttl)
+    return FileLock(os.path.join(root.removeprefix("file://"), LOCK_NAME), run_id=run_id)
 
 
 class FileLock(_Lock):

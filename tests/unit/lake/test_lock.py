@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.lake.lock import FileLock, LockBusyError, describe
+from taxiway.lake.layout import Lake
+from taxiway.lake.lock import FileLock, LockBusyError, S3Lock, describe, lock_for
 
 HOLD = """
 import os, signal, sys
@@ -105,3 +106,14 @@ def test_lock_module_imports_nothing_from_taxiway_or_boto3() -> None:
     assert out.stdout.strip() == "[]"
     source = Path(sys.modules["taxiway.lake.lock"].__file__ or "").read_text()
     assert not re.search(r"^[ \t]*(from taxiway[.\w]* import|import taxiway)", source, re.MULTILINE)
+
+
+def test_lock_for_picks_the_backend_from_the_root(tmp_path: Path) -> None:
+    local = lock_for(str(tmp_path), run_id="r")
+    assert isinstance(local, FileLock)
+    assert local.path == str(Lake(tmp_path).lock_file), "the same lock as `taxiway run`"
+    s3 = lock_for("s3://taxiway-dev-curated-123456789012/", run_id="r")
+    assert isinstance(s3, S3Lock) and s3.key == ".lake.lock"
+    s3 = lock_for("s3://bucket/some/prefix/", run_id="r")
+    assert (s3.bucket, s3.key) == ("bucket", "some/prefix/.lake.lock")
+    assert FileLock(tmp_path / "x").check() is None, "a file lock cannot be lost"
