@@ -4,6 +4,11 @@ Views (always current, absolute paths so the file opens from anywhere):
 ``events``, ``quarantine``, ``hourly_counts`` (latest run per landing hour), ``runs``.
 Tables: the reports, rebuilt by :meth:`DuckDBCatalog.refresh`, also written as Parquet under
 ``reports/``.
+
+Writes to the warehouse happen under the lake lock (one DuckDB writer per file, and never
+while a run publishes); :meth:`DuckDBCatalog.sync` is what every curate calls, with or
+without reports. A read-only connection first rolls forward a publish a crashed run had
+committed (:func:`taxiway.lake.guard.settle`), so a reader never sees half of a run.
 """
 
 from __future__ import annotations
@@ -39,10 +44,14 @@ class DuckDBCatalog:
         self.path = lake.warehouse
 
     def connect(self, read_only: bool = False) -> Any:
+        """A connection to the warehouse; read-only ones see no half-published run."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and self.path.exists():
             import duckdb
 
+            from taxiway.lake.guard import settle
+
+            settle(self.lake)
             con = duckdb.connect(str(self.path), read_only=True)
             con.execute("SET TimeZone = 'UTC'")
             return con
@@ -108,18 +117,41 @@ class DuckDBCatalog:
             )
         con.execute(f"CREATE OR REPLACE VIEW runs AS {sql}")
 
-    def refresh(self, attribution_window_days: int = 7) -> dict[str, int]:
-        """Register the lake and rebuild every report; return report row counts."""
-        from taxiway.pipeline.reports import build_reports
+    def sync(self, locked: bool = False) -> None:
+        """Create or replace the lake views in the warehouse (under the lake lock).
 
+        ``locked=True``: the caller already holds the lake lock.
+        """
+        if not locked:
+            from taxiway.lake.guard import lake_lock
+
+            with lake_lock(self.lake, "catalog"):
+                return self.sync(locked=True)
         con = self.connect()
         try:
             self.register(con)
-            return build_reports(
-                con, str(self.lake.reports_dir), attribution_window_days=attribution_window_days
-            )
         finally:
             con.close()
+
+    def refresh(
+        self, attribution_window_days: int = 7, only: list[str] | None = None
+    ) -> dict[str, int]:
+        """Register the lake and rebuild the reports (all, or ``only``); return row counts."""
+        from taxiway.lake.guard import lake_lock
+        from taxiway.pipeline.reports import build_reports
+
+        with lake_lock(self.lake, "reports"):
+            con = self.connect()
+            try:
+                self.register(con)
+                return build_reports(
+                    con,
+                    str(self.lake.reports_dir),
+                    attribution_window_days=attribution_window_days,
+                    only=only,
+                )
+            finally:
+                con.close()
 
 
 def open_catalog(root: Path, topic: str = "events") -> DuckDBCatalog:

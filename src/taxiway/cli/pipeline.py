@@ -100,22 +100,38 @@ def run(
     env: str = typer.Option("local", "--env", help="Environment from taxiway.yaml."),
     start: str = typer.Option(..., "--from", help="First landing hour, YYYY-MM-DDTHH."),
     end: str = typer.Option(None, "--to", help="Last landing hour (default: --from)."),
-    skip_reports: bool = typer.Option(False, "--skip-reports", help="Curate only."),
+    skip_reports: bool = typer.Option(
+        False, "--skip-reports", help="Curate only (the catalog's lake views still refresh)."
+    ),
     engine: str = typer.Option(
         None, "--engine", help="duckdb (default locally) or spark (Spark local mode)."
+    ),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Fail (exit 2) if another run holds the lake, instead of waiting."
     ),
     fmt: Fmt = typer.Option(Fmt.text, "--format"),
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
-    """Curate landing hours (validate, dedupe, publish), then refresh the catalog and reports."""
+    """Curate landing hours (validate, dedupe, publish), then refresh the catalog and reports.
+
+    One run at a time per lake: a second run waits for the first (or fails with --no-wait).
+    """
     from taxiway.lake.layout import hour_range, parse_hour
+    from taxiway.lake.lock import describe
     from taxiway.pipeline.local import curate_hours, refresh_catalog
 
     settings = _settings(config)
     root = _root(settings, data_dir)
     hours = hour_range(parse_hour(start), parse_hour(end or start))
-    manifest = curate_hours(settings, env, root, hours, engine)
+
+    def waiting(holder: dict[str, object]) -> None:
+        render.info(
+            f"[yellow]waiting[/]: the lake `{root}` is being curated by {describe(holder)}; "
+            "this run starts when it finishes (Ctrl-C to stop, `--no-wait` to fail instead)"
+        )
+
+    manifest = curate_hours(settings, env, root, hours, engine, wait=not no_wait, on_wait=waiting)
     if not skip_reports:
         refresh_catalog(settings, root)
     render.run_summary(manifest, fmt.value)
