@@ -204,7 +204,7 @@ def demo(
     from taxiway.lake.manifest import RunManifest
 
     merged = RunManifest(
-        run_id=", ".join(m.run_id for m in manifests),
+        run_id=manifests[0].run_id + (f" +{len(manifests) - 1} more" if len(manifests) > 1 else ""),
         engine="duckdb",
         started_at=manifests[0].started_at,
         finished_at=manifests[-1].finished_at,
