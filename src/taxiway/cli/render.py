@@ -184,9 +184,7 @@ def run_summary(manifest: Any, fmt: str) -> None:
         )
     )
     console.print(
-        "[dim]reasons: "
-        + ", ".join(f"{_SHORT.get(code, code)}={code}" for code in present)
-        + "[/]"
+        "[dim]reasons: " + ", ".join(f"{_SHORT.get(code, code)}={code}" for code in present) + "[/]"
     )
 
 
