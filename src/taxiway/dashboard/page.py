@@ -200,12 +200,9 @@ before; campaign traffic only</small></h2>
 <div class="card"><h2>Daily funnel <small>distinct users; click a date in the legend</small></h2>
 <div class="chart" id="chart-funnel"></div></div>
 </section>
-<section class="grid2">
-<div class="card"><h2>Last-click attribution <small>revenue by campaign, all days</small></h2>
-<div class="chart tall" id="chart-attribution"></div></div>
-<div class="card"><h2>Late events <small>curated events whose date is before their landing
-hour's</small></h2><div class="chart" id="chart-late"></div></div>
-</section>
+<div class="card"><h2>Last-click attribution <small>revenue by campaign, all days; grey:
+conversions with no click in the window</small></h2>
+<div class="chart" id="chart-attribution"></div></div>
 <section><h2>Pipeline health</h2><p class="meta" id="health-summary">{summary}</p>
 <div class="card"><h3>Records per landing hour <small>curated + duplicates + quarantined =
 received</small></h3><div class="chart" id="chart-hours"></div></div>
@@ -213,9 +210,12 @@ received</small></h3><div class="chart" id="chart-hours"></div></div>
 <div class="card"><h3>Quarantine by reason <small><span id="quarantine-total"
 data-value="{t["quarantine_rows"]}">{t["quarantine_rows"]:,}</span> records in
 <code>quarantine/</code></small></h3><div class="chart" id="chart-reasons"></div></div>
+<div class="card"><h3>Late events <small>curated events dated before their landing hour's
+day, by event date</small></h3><div class="chart" id="chart-late"></div></div>
+</div>
 <div class="card"><h3>Conservation check per run</h3>{conservation}
 <div class="scroll">{_runs_table(data)}</div></div>
-</div></section>
+</section>
 </main>
 <script type="application/json" id="dashboard-data">{_json_for_script(charts)}</script>
 <script>{asset("dashboard.js")}</script>

@@ -82,8 +82,7 @@ def site(settings: Any, data_dir: Path, port: int, home: Path | None = None) -> 
 def environment(s: AirflowSite) -> dict[str, str]:
     """The process environment of ``airflow standalone`` and every task it runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONHOME")}
-    # The user's own AIRFLOW__* settings win for tuning; these two keep a laptop usable.
-    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    # The user's own AIRFLOW__* settings win for tuning, except parallelism below.
     env.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     env.update(
         {
@@ -91,6 +90,10 @@ def environment(s: AirflowSite) -> dict[str, str]:
             "AIRFLOW_HOME": str(s.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(s.dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # One task at a time: the local tasks all write the one DuckDB warehouse file,
+            # which takes a single writer; parallel report tasks (or a backfill run beside a
+            # scheduled one) fail on its lock and wait out a 5-minute retry delay.
+            "AIRFLOW__CORE__PARALLELISM": "1",
             "AIRFLOW__API__PORT": str(s.port),
             "AIRFLOW__API__BASE_URL": s.url,
             # tasks talk to the API server; its default URL assumes port 8080

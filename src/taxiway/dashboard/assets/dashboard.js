@@ -43,12 +43,14 @@
   }
 
   var hours = data.hours;
+  // "YYYY-MM-DDTHH" -> a date axis, so 24 or 240 hours get readable ticks
   var hourX = col(hours, "hour").map(function (h) { return h.replace("T", " ") + ":00"; });
   draw("chart-hours", ["curated", "duplicates", "quarantined"].map(function (k) {
     return { type: "bar", name: k, x: hourX, y: col(hours, k), marker: { color: colors[k] },
-             hovertemplate: "%{x}<br>" + k + ": %{y:,}<extra></extra>" };
-  }), { barmode: "stack", height: 300, xaxis: { type: "category", tickangle: -45 },
-        yaxis: { title: { text: "records" } }, margin: { l: 70, r: 16, t: 8, b: 90 } },
+             hovertemplate: "%{x|%Y-%m-%d %H:00}<br>" + k + ": %{y:,}<extra></extra>" };
+  }), { barmode: "stack", height: 300, xaxis: { type: "date" },
+        yaxis: { title: { text: "records" } }, margin: { l: 70, r: 16, t: 30, b: 40 },
+        legend: { orientation: "h", x: 0, y: 1.12, traceorder: "normal" } },
   hours.length);
 
   var reasons = data.reasons.slice().reverse();
