@@ -226,8 +226,25 @@ def demo(
         f"warehouse: {root / 'warehouse.duckdb'} (open it with `duckdb` or a BI tool; "
         'or `taxiway query "SELECT * FROM campaign_daily_kpis LIMIT 5"`)'
     )
+    _dashboard(root)
     if not ok:
         raise typer.Exit(1)
+
+
+def _dashboard(root: Path) -> None:
+    """Build the HTML dashboard beside the warehouse and say where it is."""
+    from taxiway.dashboard import build
+    from taxiway.errors import MissingDependencyError
+
+    try:
+        path = build(root / "warehouse.duckdb", root / "dashboard.html")
+    except MissingDependencyError as exc:  # the demo's data is fine; only the page is missing
+        render.info(f"[yellow]no dashboard:[/] {exc}")
+        return
+    render.info(
+        f"dashboard: {path.resolve()} (open it in a browser; `taxiway airflow` runs the DAG "
+        "in Airflow's UI)"
+    )
 
 
 def _show_kpis(root: Path, settings) -> None:  # type: ignore[no-untyped-def]

@@ -110,9 +110,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from taxiway.pipeline.local import curate_hours, refresh_catalog
 
     settings = config.load()
-    generate(
-        root, GeneratorOptions(start=start, hours=3, events_per_hour=2000, late_rate=0.05)
-    )
+    generate(root, GeneratorOptions(start=start, hours=3, events_per_hour=2000, late_rate=0.05))
     hours = hour_range(start, datetime(2026, 11, 29, 0, tzinfo=UTC))
     curate_hours(settings, "local", root, hours[:2])
     curate_hours(settings, "local", root, hours[2:])

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 HOUR = datetime(2026, 11, 29, 5, tzinfo=UTC)
 STARTUP_SECONDS = 420
 RUN_SECONDS = 600
+CLI = [sys.executable, "-m", "taxiway.cli.app", "airflow"]
 
 
 @dataclass
@@ -73,8 +74,7 @@ def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     port = _free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "taxiway.cli.app", "airflow", "--port", str(port)]
-            + ["--home", str(home), "--data-dir", str(data)],
+            [*CLI, "--port", str(port), "--home", str(home), "--data-dir", str(data)],
             env={**os.environ, "COLUMNS": "300"},
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -88,7 +88,9 @@ def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             time.sleep(2)
             text = log.read_text()
         assert "backfill of `taxiway_hourly` for 1 landing hour(s)" in text, text
-        found = re.search(r"Airflow UI: (http://localhost:\d+)\s+login: user `([^`]+)`, password `([^`]+)`", text)
+        found = re.search(
+            r"Airflow UI: (http://localhost:\d+)\s+login: user `([^`]+)`, password `([^`]+)`", text
+        )
         assert found, text
         url, user, password = found.groups()
         assert url == f"http://localhost:{port}"
