@@ -39,6 +39,7 @@ class DashboardData:
     warehouse: str
     generated_at: str
     dates: list[str]
+    landing_dates: list[str]
     kpis_by_date: dict[str, dict[str, float | None]]
     kpi_totals: dict[str, float | None]
     campaigns: list[dict[str, Any]]
@@ -184,6 +185,7 @@ def _read(con: Any, warehouse: str) -> DashboardData:
         warehouse=warehouse,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         dates=[r["d"] for r in daily],
+        landing_dates=sorted({h["hour"][:10] for h in hours}),
         kpis_by_date={r["d"]: _kpis(r) for r in daily},
         kpi_totals=_kpis(total) if total["impressions"] is not None else {},
         campaigns=campaigns,

@@ -61,8 +61,11 @@ def _kpi_cards(data: DashboardData) -> str:
         total = data.kpi_totals.get(key)
         now = data.kpis_by_date[latest][key] if latest else None
         before = data.kpis_by_date[previous][key] if previous else None
-        change = _change(now, before)
-        if change is None:
+        change = _change(now, before) if previous in data.landing_dates else None
+        if previous and previous not in data.landing_dates:
+            # a day that only late events reached is no baseline: +50,000% says nothing
+            delta = f'<span class="delta flat">{previous}: late events only</span>'
+        elif change is None:
             delta = '<span class="delta flat">no previous day</span>'
         else:
             cls = "up" if change > 0 else ("down" if change < 0 else "flat")

@@ -154,3 +154,20 @@ def test_dashboard_without_a_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "No warehouse at" in proc.stderr and "taxiway demo" in proc.stderr
+
+
+def test_dashboard_of_an_empty_lake_says_so(tmp_path: Path) -> None:
+    """A warehouse with no events yet still gives a page: n/a KPIs, zero totals."""
+    from datetime import UTC, datetime
+
+    from taxiway import config
+    from taxiway.dashboard import build
+    from taxiway.pipeline.local import curate_hours, refresh_catalog
+
+    settings = config.load()
+    curate_hours(settings, "local", tmp_path, [datetime(2026, 11, 29, 5, tzinfo=UTC)])
+    refresh_catalog(settings, tmp_path)
+    html = build(tmp_path / "warehouse.duckdb", tmp_path / "out" / "d.html").read_text()
+    assert 'id="kpi-revenue" data-kpi="revenue" data-total=""' in html
+    assert 'id="total-received" data-value="0"' in html
+    assert 'id="quarantine-total"\ndata-value="0"' in html

@@ -66,7 +66,7 @@
     return {
       type: "funnel", name: r.date, y: ["page view", "add to cart", "conversion"],
       x: [r.page_view_users, r.add_to_cart_users, r.conversion_users],
-      textinfo: "value+percent initial", visible: r.date === latest ? true : "legendonly",
+      texttemplate: "%{value:,}<br>%{percentInitial:.0%}", visible: r.date === latest ? true : "legendonly",
     };
   }), { height: 340, margin: { l: 100, r: 16, t: 8, b: 40 }, legend: { orientation: "h", y: -0.08 } },
   funnel.length);
