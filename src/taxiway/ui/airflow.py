@@ -177,6 +177,10 @@ class AirflowApi:
             raise
         return found
 
+    def details(self, dag_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self._call("GET", f"/api/v2/dags/{dag_id}/details")
+        return found
+
     def unpause(self, dag_id: str) -> None:
         self._call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
@@ -214,8 +218,26 @@ def wait_for_dag(api: AirflowApi, proc: subprocess.Popen[bytes], timeout: float)
     )
 
 
-def schedule_hours(api: AirflowApi, hours: list[datetime]) -> str:
+def catchup_warning(details: dict[str, Any], hours: list[datetime]) -> str | None:
+    """A warning when unpausing would also replay scheduled hours long before the data."""
+    start = details.get("start_date")
+    if not details.get("catchup") or not start or not hours:
+        return None
+    begins = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    if (hours[0] - begins).total_seconds() <= 24 * 3600:
+        return None
+    return (
+        f"[yellow]warning:[/] `{DAG_ID}` catches up from {begins:%Y-%m-%d}: once unpaused, the "
+        "scheduler also runs every hour since then, one at a time (mostly empty hours). Pause "
+        "it in the UI when the backfill of your hours is done."
+    )
+
+
+def schedule_hours(api: AirflowApi, hours: list[datetime], progress: Progress) -> str:
     """Unpause the DAG and backfill the generated hours; return what was asked, for the user."""
+    warning = catchup_warning(api.details(DAG_ID), hours)
+    if warning:
+        progress(warning)
     api.unpause(DAG_ID)
     if not hours:
         return "no landing hours on disk: generate some with `taxiway generate`"
@@ -274,7 +296,7 @@ def serve(
         if backfill:
             api = AirflowApi(s.url, user, password)
             wait_for_dag(api, proc, startup_timeout)
-            progress(schedule_hours(api, hours))
+            progress(schedule_hours(api, hours, progress))
         proc.wait()
         return 0 if proc.returncode in (0, -signal.SIGINT) else 1
     except KeyboardInterrupt:
