@@ -108,6 +108,20 @@ def environment(s: AirflowSite) -> dict[str, str]:
     return env
 
 
+def ensure_port_free(port: int) -> None:
+    """Fail early: another server on the port would answer the health check for ours."""
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UsageError(
+                f"Port `{port}` is in use ({exc.strerror}); stop what runs there or choose "
+                "another with `--port`."
+            ) from exc
+
+
 def launch(s: AirflowSite) -> subprocess.Popen[bytes]:
     """Start ``airflow standalone`` in its own session; output goes to ``<home>/standalone.log``."""
     s.home.mkdir(parents=True, exist_ok=True)
@@ -274,6 +288,7 @@ def serve(
     def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    ensure_port_free(s.port)
     previous = {
         sig: signal.signal(sig, _interrupt)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

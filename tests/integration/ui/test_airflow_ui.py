@@ -178,3 +178,28 @@ def test_ctrl_c_stops_every_airflow_process(airflow_site: Running) -> None:
     while time.monotonic() < deadline and _airflow_pids(airflow_site.home):
         time.sleep(0.5)
     assert _airflow_pids(airflow_site.home) == []
+
+
+def test_a_busy_port_is_a_clear_error_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [
+                *CLI,
+                "--port",
+                str(port),
+                "--home",
+                str(tmp_path / "home"),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "300"},
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"Port `{port}` is in use" in proc.stderr
+    assert not (tmp_path / "home").exists()
