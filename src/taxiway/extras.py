@@ -24,6 +24,7 @@ EXTRA_OF: dict[str, str] = {
     "airflow": "airflow",
     "boto3": "aws",
     "botocore": "aws",
+    "plotly": "dashboard",
 }
 
 

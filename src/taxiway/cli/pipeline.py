@@ -220,7 +220,7 @@ def demo(
     from taxiway.lake.manifest import RunManifest
 
     merged = RunManifest(
-        run_id=", ".join(m.run_id for m in manifests),
+        run_id=manifests[0].run_id + (f" +{len(manifests) - 1} more" if len(manifests) > 1 else ""),
         engine="duckdb",
         started_at=manifests[0].started_at,
         finished_at=manifests[-1].finished_at,
@@ -242,8 +242,25 @@ def demo(
         f"warehouse: {root / 'warehouse.duckdb'} (open it with `duckdb` or a BI tool; "
         'or `taxiway query "SELECT * FROM campaign_daily_kpis LIMIT 5"`)'
     )
+    _dashboard(root)
     if not ok:
         raise typer.Exit(1)
+
+
+def _dashboard(root: Path) -> None:
+    """Build the HTML dashboard beside the warehouse and say where it is."""
+    from taxiway.dashboard import build
+    from taxiway.errors import MissingDependencyError
+
+    try:
+        path = build(root / "warehouse.duckdb", root / "dashboard.html")
+    except MissingDependencyError as exc:  # the demo's data is fine; only the page is missing
+        render.info(f"[yellow]no dashboard:[/] {exc}")
+        return
+    render.info(
+        f"dashboard: {path.resolve()} (open it in a browser; `taxiway airflow` runs the DAG "
+        "in Airflow's UI)"
+    )
 
 
 def _show_kpis(root: Path, settings) -> None:  # type: ignore[no-untyped-def]

@@ -193,36 +193,47 @@ _SHORT = {
 
 
 def run_summary(manifest: Any, fmt: str) -> None:
-    """Per-hour counts of a curate run (text) or the whole manifest (json)."""
+    """Per-hour counts of a curate run (text) or the whole manifest (json).
+
+    Two tables so both fit a 100-column terminal: the counts, then the quarantine broken
+    down by reason (one column per reason that occurred, short headers explained below).
+    """
     if fmt == "json":
         sys.stdout.write(manifest.to_json() + "\n")
         return
-    rows = [
-        (
-            hour,
-            c["input_records"],
-            c["curated_new"],
-            c["duplicates"],
-            c["quarantined"],
-            " ".join(
-                f"{_SHORT.get(k, k)}:{v}" for k, v in sorted(c["quarantined_by_reason"].items())
-            ),
-        )
+    rows: list[tuple[Any, ...]] = [
+        (hour, c["input_records"], c["curated_new"], c["duplicates"], c["quarantined"])
         for hour, c in manifest.hours.items()
     ]
     t = manifest.totals
-    rows.append(
-        ("total", t["input_records"], t["curated_new"], t["duplicates"], t["quarantined"], "")
+    rows.append(("total", t["input_records"], t["curated_new"], t["duplicates"], t["quarantined"]))
+    counts = table(
+        f"run {manifest.run_id} ({manifest.engine})",
+        ("landing hour", "input", "curated", "duplicates", "quarantined"),
+        rows,
+    )
+    counts.caption = "input = curated + duplicates + quarantined"
+    console.print(counts)
+    by_hour = {h: c["quarantined_by_reason"] for h, c in manifest.hours.items()}
+    present = [code for code in _SHORT if any(r.get(code) for r in by_hour.values())]
+    present += sorted({k for r in by_hour.values() for k, v in r.items() if v} - set(present))
+    if not present:
+        return
+    reason_rows: list[tuple[Any, ...]] = [
+        (hour, *(r.get(code, 0) for code in present)) for hour, r in by_hour.items()
+    ]
+    reason_rows.append(
+        ("total", *(sum(r.get(code, 0) for r in by_hour.values()) for code in present))
     )
     console.print(
         table(
-            f"run {manifest.run_id} ({manifest.engine}): input = curated + duplicates + quarantined",
-            ("landing hour", "input", "curated", "duplicates", "quarantined", "by reason"),
-            rows,
+            "quarantined by reason",
+            ("landing hour", *(_SHORT.get(code, code) for code in present)),
+            reason_rows,
         )
     )
     console.print(
-        Text("reasons: " + ", ".join(f"{short}={code}" for code, short in _SHORT.items()), "dim")
+        Text("reasons: " + ", ".join(f"{_SHORT.get(code, code)}={code}" for code in present), "dim")
     )
 
 
