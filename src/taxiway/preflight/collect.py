@@ -1,0 +1,403 @@
+"""The one module that talks to AWS: read an environment into a :class:`Snapshot`.
+
+Every call is a read (Describe/Get/List, and IAM's simulator, which is free); nothing here
+creates, changes or bills. The standard credential chain and ``AWS_ENDPOINT_URL`` apply
+(boto3 reads both). A resource that is not there becomes ``None`` in the snapshot; a call
+the caller may not make becomes a note (reported as a ``preflight-cannot-read`` warning)
+instead of stopping the run, so one missing permission does not hide every other finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from taxiway.errors import MissingDependencyError, UsageError
+from taxiway.preflight.snapshot import (
+    AclEntry,
+    Bucket,
+    Endpoint,
+    Key,
+    MwaaEnvironment,
+    Names,
+    Network,
+    Role,
+    Route,
+    SecurityGroup,
+    SgRule,
+    Simulated,
+    Snapshot,
+    Subnet,
+    Workgroup,
+)
+
+ClientFactory = Callable[[str], Any]
+_NOT_FOUND = {
+    "404",
+    "NoSuchBucket",
+    "NoSuchEntity",
+    "NotFoundException",
+    "EntityNotFoundException",
+    "ResourceNotFoundException",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchBucketPolicy",
+}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}
+
+
+def client_factory(region: str) -> ClientFactory:
+    """boto3 clients for ``region`` with short timeouts and few retries (preflight must be quick)."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError as exc:
+        raise MissingDependencyError("boto3", "aws") from exc
+    session = boto3.session.Session(region_name=region)
+    config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 2})
+
+    def make(service: str) -> Any:
+        return session.client(service, config=config)  # type: ignore[call-overload]
+
+    return make
+
+
+class Reader:
+    """Calls one API and sorts the outcome: a value, "not there" (None), or "not allowed" (a note)."""
+
+    def __init__(self, clients: ClientFactory) -> None:
+        self._clients = clients
+        self._cache: dict[str, Any] = {}
+        self.notes: list[str] = []
+
+    def client(self, service: str) -> Any:
+        if service not in self._cache:
+            self._cache[service] = self._clients(service)
+        return self._cache[service]
+
+    def call(self, service: str, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            return getattr(self.client(service), operation)(**kwargs)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+            if code in _NOT_FOUND or (not code and status == "404"):
+                return None
+            if code in _DENIED or (code in ("", status) and status == "403"):
+                self.notes.append(f"`{service}:{operation}` was denied ({code or status})")
+                return None
+            if code == "InvalidRequestException" and "not found" in str(exc).lower():
+                return None  # Athena's spelling of "no such workgroup"
+            raise
+
+
+def _fail_to_run(exc: Exception) -> UsageError:
+    return UsageError(
+        f"Cannot reach AWS ({type(exc).__name__}: {exc}); check your credentials "
+        "(`aws sts get-caller-identity`), region and AWS_ENDPOINT_URL."
+    )
+
+
+def whoami(clients: ClientFactory) -> tuple[str, str]:
+    """``(account_id, partition)`` of the caller, from STS."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        ident = clients("sts").get_caller_identity()
+    except (BotoCoreError, ClientError) as exc:
+        raise _fail_to_run(exc) from exc
+    return str(ident["Account"]), str(ident["Arn"]).split(":")[1]
+
+
+def _document(raw: Any) -> dict[str, Any]:
+    """IAM returns policy documents as dicts or as URL-encoded JSON, depending on the call."""
+    if isinstance(raw, dict):
+        return raw
+    return dict(json.loads(unquote(str(raw))))
+
+
+def _network(r: Reader, names: Names) -> Network:
+    vpcs = r.call("ec2", "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": [names.vpc]}])
+    vpc_list = (vpcs or {}).get("Vpcs") or []
+    if not vpc_list:
+        return Network(vpc_id=None, vpc_cidr=None)
+    vpc_id, cidr = vpc_list[0]["VpcId"], vpc_list[0]["CidrBlock"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    subnets = r.call(
+        "ec2",
+        "describe_subnets",
+        Filters=[*in_vpc, {"Name": "tag:Tier", "Values": ["private"]}],
+    )
+    tables = (r.call("ec2", "describe_route_tables", Filters=in_vpc) or {}).get("RouteTables", [])
+    acls = (r.call("ec2", "describe_network_acls", Filters=in_vpc) or {}).get("NetworkAcls", [])
+    return Network(
+        vpc_id=vpc_id,
+        vpc_cidr=cidr,
+        subnets=tuple(_subnet(s, tables, acls) for s in (subnets or {}).get("Subnets", [])),
+        endpoints=_endpoints(r, names, in_vpc),
+        security_group=_security_group(r, names, in_vpc),
+    )
+
+
+def _subnet(
+    raw: dict[str, Any], tables: list[dict[str, Any]], acls: list[dict[str, Any]]
+) -> Subnet:
+    sid = raw["SubnetId"]
+
+    def associated(table: dict[str, Any]) -> bool:
+        return any(a.get("SubnetId") == sid for a in table.get("Associations", []))
+
+    table = next((t for t in tables if associated(t)), None) or next(
+        (t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), {}
+    )
+    routes = tuple(
+        Route(
+            rt.get("DestinationCidrBlock") or rt.get("DestinationPrefixListId") or "",
+            rt.get("GatewayId") or rt.get("NatGatewayId") or rt.get("VpcPeeringConnectionId") or "",
+        )
+        for rt in table.get("Routes", [])
+    )
+    acl = next((a for a in acls if associated(a)), None) or next(
+        (a for a in acls if a.get("IsDefault")), {}
+    )
+    entries = tuple(
+        AclEntry(
+            rule_number=int(e["RuleNumber"]),
+            egress=bool(e["Egress"]),
+            protocol=str(e["Protocol"]),
+            allow=e["RuleAction"] == "allow",
+            cidr=e.get("CidrBlock") or e.get("Ipv6CidrBlock") or "",
+            port_from=(e.get("PortRange") or {}).get("From"),
+            port_to=(e.get("PortRange") or {}).get("To"),
+        )
+        for e in acl.get("Entries", [])
+    )
+    return Subnet(
+        sid, raw["AvailabilityZone"], raw["CidrBlock"], routes, acl.get("NetworkAclId"), entries
+    )
+
+
+def _endpoints(r: Reader, names: Names, in_vpc: list[dict[str, Any]]) -> tuple[Endpoint, ...]:
+    found = r.call("ec2", "describe_vpc_endpoints", Filters=in_vpc) or {}
+    stem = f"com.amazonaws.{names.region}."
+    return tuple(
+        Endpoint(
+            service=e["ServiceName"].removeprefix(stem),
+            type=e.get("VpcEndpointType", "Gateway"),
+            private_dns=bool(e.get("PrivateDnsEnabled")),
+            state=str(e.get("State", "")),
+        )
+        for e in found.get("VpcEndpoints", [])
+        if str(e.get("State", "available")).lower() not in ("deleted", "deleting", "failed")
+    )
+
+
+def _rules(perms: list[dict[str, Any]]) -> tuple[SgRule, ...]:
+    return tuple(
+        SgRule(
+            protocol=str(p.get("IpProtocol")),
+            port_from=p.get("FromPort"),
+            port_to=p.get("ToPort"),
+            cidrs=tuple(
+                [x["CidrIp"] for x in p.get("IpRanges", [])]
+                + [x["CidrIpv6"] for x in p.get("Ipv6Ranges", [])]
+            ),
+            groups=tuple(g["GroupId"] for g in p.get("UserIdGroupPairs", [])),
+        )
+        for p in perms
+    )
+
+
+def _security_group(r: Reader, names: Names, in_vpc: list[dict[str, Any]]) -> SecurityGroup | None:
+    found = r.call(
+        "ec2",
+        "describe_security_groups",
+        Filters=[*in_vpc, {"Name": "group-name", "Values": [names.security_group]}],
+    )
+    groups = (found or {}).get("SecurityGroups") or []
+    if not groups:
+        return None
+    g = groups[0]
+    return SecurityGroup(
+        g["GroupId"],
+        g["GroupName"],
+        _rules(g.get("IpPermissions", [])),
+        _rules(g.get("IpPermissionsEgress", [])),
+    )
+
+
+def _bucket(r: Reader, role: str, name: str) -> Bucket:
+    if r.call("s3", "head_bucket", Bucket=name) is None:
+        return Bucket(role, name, exists=False)
+    versioning = r.call("s3", "get_bucket_versioning", Bucket=name) or {}
+    pab = r.call("s3", "get_public_access_block", Bucket=name)
+    enc = r.call("s3", "get_bucket_encryption", Bucket=name)
+    rules = ((enc or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+    policy = r.call("s3", "get_bucket_policy", Bucket=name)
+    return Bucket(
+        role,
+        name,
+        exists=True,
+        versioning=versioning.get("Status"),
+        public_access_block=(pab or {}).get("PublicAccessBlockConfiguration"),
+        encryption=(
+            rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+            if rules
+            else None
+        ),
+        policy=json.loads(policy["Policy"]) if policy else None,
+    )
+
+
+def _key(r: Reader, names: Names) -> Key | None:
+    described = r.call("kms", "describe_key", KeyId=names.kms_alias)
+    if described is None:
+        return None
+    arn = described["KeyMetadata"]["Arn"]
+    policy = r.call("kms", "get_key_policy", KeyId=arn, PolicyName="default") or {}
+    return Key(arn, _document(policy.get("Policy") or "{}"))
+
+
+def _role(r: Reader, names: Names) -> Role | None:
+    got = r.call("iam", "get_role", RoleName=names.execution_role)
+    if got is None:
+        return None
+    role = got["Role"]
+    docs: list[tuple[str, dict[str, Any]]] = []
+    attached = r.call("iam", "list_attached_role_policies", RoleName=role["RoleName"]) or {}
+    for pol in attached.get("AttachedPolicies", []):
+        meta = r.call("iam", "get_policy", PolicyArn=pol["PolicyArn"])
+        if meta is None:
+            continue
+        version = r.call(
+            "iam",
+            "get_policy_version",
+            PolicyArn=pol["PolicyArn"],
+            VersionId=meta["Policy"]["DefaultVersionId"],
+        )
+        if version is not None:
+            docs.append((pol["PolicyArn"], _document(version["PolicyVersion"]["Document"])))
+    inline = r.call("iam", "list_role_policies", RoleName=role["RoleName"]) or {}
+    for name in inline.get("PolicyNames", []):
+        got_inline = r.call("iam", "get_role_policy", RoleName=role["RoleName"], PolicyName=name)
+        if got_inline is not None:
+            docs.append((f"inline:{name}", _document(got_inline["PolicyDocument"])))
+    return Role(
+        role["RoleName"], role["Arn"], _document(role["AssumeRolePolicyDocument"]), tuple(docs)
+    )
+
+
+def _cluster_id(r: Reader, names: Names) -> str | None:
+    states = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
+    marker: str | None = None
+    while True:
+        page = r.call(
+            "emr", "list_clusters", ClusterStates=states, **({"Marker": marker} if marker else {})
+        )
+        for cluster in (page or {}).get("Clusters", []):
+            if cluster["Name"] == names.emr_cluster:
+                return str(cluster["Id"])
+        marker = (page or {}).get("Marker")
+        if not marker:
+            return None
+
+
+def _workgroup(r: Reader, names: Names) -> Workgroup | None:
+    got = r.call("athena", "get_work_group", WorkGroup=names.athena_workgroup)
+    if got is None:
+        return None
+    conf = got["WorkGroup"].get("Configuration", {})
+    result = conf.get("ResultConfiguration", {})
+    return Workgroup(
+        name=names.athena_workgroup,
+        enforced=bool(conf.get("EnforceWorkGroupConfiguration")),
+        output_location=result.get("OutputLocation"),
+        encryption=(result.get("EncryptionConfiguration") or {}).get("EncryptionOption"),
+    )
+
+
+def _mwaa(r: Reader, names: Names) -> MwaaEnvironment | None:
+    got = r.call("mwaa", "get_environment", Name=names.mwaa_environment)
+    if got is None:
+        return None
+    env = got["Environment"]
+    net = env.get("NetworkConfiguration", {})
+    logging = {
+        k.removesuffix("Logs"): bool(v.get("Enabled"))
+        for k, v in (env.get("LoggingConfiguration") or {}).items()
+        if isinstance(v, dict)
+    }
+    last = (env.get("LastUpdate") or {}).get("Error") or {}
+    return MwaaEnvironment(
+        name=env["Name"],
+        status=env["Status"],
+        airflow_version=env.get("AirflowVersion", ""),
+        execution_role_arn=env.get("ExecutionRoleArn", ""),
+        source_bucket_arn=env.get("SourceBucketArn", ""),
+        subnet_ids=tuple(net.get("SubnetIds", [])),
+        security_group_ids=tuple(net.get("SecurityGroupIds", [])),
+        logging=logging,
+        last_error=last.get("ErrorMessage"),
+        requirements_path=env.get("RequirementsS3Path"),
+    )
+
+
+def collect(
+    names: Names, clients: ClientFactory, simulate: Callable[..., Any] | None = None
+) -> Snapshot:
+    """Read everything the checks need about the environment called ``names``."""
+    from botocore.exceptions import BotoCoreError
+
+    r = Reader(clients)
+    try:
+        network = _network(r, names)
+        buckets = tuple(_bucket(r, role, name) for role, name in names.buckets.items())
+        key, role = _key(r, names), _role(r, names)
+        cluster_id = _cluster_id(r, names)
+        snapshot = Snapshot(
+            names=names,
+            network=network,
+            buckets=buckets,
+            key=key,
+            role=role,
+            emr_cluster_id=cluster_id,
+            workgroup=_workgroup(r, names),
+            glue_database=r.call("glue", "get_database", Name=names.glue_database) is not None,
+            mwaa=_mwaa(r, names),
+        )
+        simulated = simulate(r, snapshot) if simulate and role else None
+    except BotoCoreError as exc:
+        raise _fail_to_run(exc) from exc
+    from dataclasses import replace
+
+    return replace(snapshot, simulated=simulated, notes=tuple(r.notes))
+
+
+def simulate_role(r: Reader, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
+    """IAM's policy simulator on every required permission; None where the endpoint lacks it."""
+    from botocore.exceptions import ClientError
+
+    from taxiway.preflight.checks_iam import required_permissions
+
+    assert snapshot.role is not None
+    needs = required_permissions(
+        snapshot.names, snapshot.emr_cluster_id, snapshot.key.arn if snapshot.key else None
+    )
+    pairs = [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
+    out = []
+    iam = r.client("iam")
+    try:
+        for action, resource in pairs:
+            page = iam.simulate_principal_policy(
+                PolicySourceArn=snapshot.role.arn, ActionNames=[action], ResourceArns=[resource]
+            )
+            for result in page.get("EvaluationResults", []):
+                out.append(Simulated(action, resource, str(result["EvalDecision"])))
+    except ClientError:
+        # moto and some private endpoints do not implement the simulator; evaluate locally.
+        return None
+    return tuple(out)
