@@ -156,6 +156,8 @@ def check_mwaa(snapshot: Snapshot) -> list[Finding]:
     """MWAA status and configuration; an info finding when the environment does not exist yet."""
     names, env = snapshot.names, snapshot.mwaa
     if env is None:
+        if any(note.startswith("`mwaa:") for note in snapshot.notes):
+            return []  # unknown, not absent: preflight-cannot-read says why
         return [
             Finding(
                 "mwaa-environment-absent",

@@ -56,7 +56,17 @@ def client_factory(region: str) -> ClientFactory:
     except ImportError as exc:
         raise MissingDependencyError("boto3", "aws") from exc
     session = boto3.session.Session(region_name=region)
-    config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 2})
+    import os
+
+    # A custom endpoint (a proxy, a local twin) serves every API at one host: MWAA's
+    # `api.` host prefix would point at a host that does not exist.
+    custom = bool(os.environ.get("AWS_ENDPOINT_URL"))
+    config = Config(
+        connect_timeout=5,
+        read_timeout=20,
+        retries={"max_attempts": 2},
+        inject_host_prefix=not custom,
+    )
 
     def make(service: str) -> Any:
         return session.client(service, config=config)  # type: ignore[call-overload]
@@ -79,9 +89,14 @@ class Reader:
 
     def call(self, service: str, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import ClientError
+        from botocore.parsers import ResponseParserError
 
         try:
             return getattr(self.client(service), operation)(**kwargs)
+        except ResponseParserError:
+            # An endpoint that does not implement the API answers with an HTML error page.
+            self.notes.append(f"`{service}:{operation}` failed (unreadable response)")
+            return None
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
@@ -92,7 +107,10 @@ class Reader:
                 return None
             if code == "InvalidRequestException" and "not found" in str(exc).lower():
                 return None  # Athena's spelling of "no such workgroup"
-            raise
+            # Anything else (a throttle past retries, a 500, an API the endpoint lacks) is
+            # reported, not raised: the rest of the report is still worth having.
+            self.notes.append(f"`{service}:{operation}` failed ({code or status})")
+            return None
 
 
 def _fail_to_run(exc: Exception) -> UsageError:
@@ -379,7 +397,8 @@ def collect(
 
 def simulate_role(r: Reader, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
     """IAM's policy simulator on every required permission; None where the endpoint lacks it."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     from taxiway.preflight.checks_iam import required_permissions
 
@@ -397,7 +416,7 @@ def simulate_role(r: Reader, snapshot: Snapshot) -> tuple[Simulated, ...] | None
             )
             for result in page.get("EvaluationResults", []):
                 out.append(Simulated(action, resource, str(result["EvalDecision"])))
-    except ClientError:
+    except (BotoCoreError, ClientError, ResponseParserError):
         # moto and some private endpoints do not implement the simulator; evaluate locally.
         return None
     return tuple(out)

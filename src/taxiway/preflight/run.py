@@ -109,7 +109,7 @@ def aws_findings(snapshot: Snapshot) -> list[Finding]:
             "preflight-cannot-read",
             Severity.WARNING,
             note.split("`")[1],
-            f"Preflight could not read: {note}; the checks that need it treated it as absent.",
+            f"Preflight could not read AWS: {note}; the checks that need it treated it as absent.",
             "Run preflight with a principal that may call it (read-only access is enough).",
         )
         for note in snapshot.notes
