@@ -36,7 +36,7 @@ def required_permissions(names: Names, cluster_id: str | None, key_arn: str | No
     log_group = f"arn:{p}:logs:{r}:{a}:log-group:airflow-{names.mwaa_environment}-Task"
     queue = f"arn:{p}:sqs:{r}:{_CELERY_ACCOUNT}:airflow-celery-queue"
     key = key_arn or f"arn:{p}:kms:{r}:{a}:key/unknown"
-    cluster = f"arn:{p}:elasticmapreduce:{r}:{a}:cluster/{cluster_id or 'j-UNKNOWN'}"
+    cluster = f"arn:{p}:elasticmapreduce:{r}:{a}:cluster/{cluster_id}"
     workgroup = f"arn:{p}:athena:{r}:{a}:workgroup/{names.athena_workgroup}"
     glue = f"arn:{p}:glue:{r}:{a}"
     db = names.glue_database
@@ -71,9 +71,12 @@ def required_permissions(names: Names, cluster_id: str | None, key_arn: str | No
     ]
     needs += [
         Need("elasticmapreduce:ListClusters", "*", "the DAG finds the cluster by name"),
+        # Without a cluster there is no ARN to check the step permissions against;
+        # emr-cluster-not-found says so.
         *(
             Need(f"elasticmapreduce:{action}", cluster, "the DAG runs curate as an EMR step")
             for action in ("AddJobFlowSteps", "DescribeStep", "DescribeCluster")
+            if cluster_id
         ),
         *(
             Need(f"athena:{action}", workgroup, "the DAG runs report SQL in Athena")

@@ -105,7 +105,8 @@ def check_analytics(snapshot: Snapshot) -> list[Finding]:
                 names.emr_cluster,
                 f"No running or waiting EMR cluster is named `{names.emr_cluster}`; the curate "
                 "step has nowhere to run.",
-                "Create it (infra/terraform/modules/emr) or start a new one with that name.",
+                "Create it (infra/terraform/modules/emr) or start a new one with that name; "
+                "the role's EMR step permissions are checked once it exists.",
             )
         )
     wg = snapshot.workgroup

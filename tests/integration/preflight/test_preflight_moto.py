@@ -204,9 +204,19 @@ def terminate_cluster(b: Built) -> None:
 
 
 def workgroup_not_enforced(b: Built) -> None:
-    client("athena").update_work_group(
-        WorkGroup=naming.athena_workgroup("taxiway", "sandbox"),
-        ConfigurationUpdates={"EnforceWorkGroupConfiguration": False},
+    # moto cannot UpdateWorkGroup's configuration: recreate it the way a console user would.
+    athena = client("athena")
+    name = naming.athena_workgroup("taxiway", "sandbox")
+    athena.delete_work_group(WorkGroup=name)
+    athena.create_work_group(
+        Name=name,
+        Configuration={
+            "EnforceWorkGroupConfiguration": False,
+            "ResultConfiguration": {
+                "OutputLocation": f"s3://{bucket('artifacts')}/athena-results/",
+                "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"},
+            },
+        },
     )
 
 
