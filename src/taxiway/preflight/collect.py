@@ -336,8 +336,8 @@ def _cluster_id(r: Reader, names: Names) -> str | None:
 
 def _workgroup(r: Reader, names: Names) -> Workgroup | None:
     got = r.call("athena", "get_work_group", WorkGroup=names.athena_workgroup)
-    if got is None:
-        return None
+    if not (got or {}).get("WorkGroup"):
+        return None  # moto answers an unknown workgroup with an empty document
     conf = got["WorkGroup"].get("Configuration", {})
     result = conf.get("ResultConfiguration", {})
     return Workgroup(
