@@ -61,7 +61,7 @@ def _session(region: str) -> Any:
 def client_factory(region: str) -> ClientFactory:
     """boto3 clients for ``region`` with short timeouts and few retries (preflight must be quick)."""
     try:
-        import boto3
+        import boto3  # noqa: F401  (the check that the aws extra is installed)
         from botocore.config import Config
     except ImportError as exc:
         raise MissingDependencyError("boto3", "aws") from exc

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import clients
-from preflight_env import ACCOUNT, REGION, build, bucket
+from preflight_env import ACCOUNT, REGION, bucket, build
 
 from taxiway import config
 from taxiway.preflight.report import markdown

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from preflight_env import (
     ACCOUNT,
-    REGION,
     Built,
     bucket,
     client,
