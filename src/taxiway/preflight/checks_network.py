@@ -37,7 +37,8 @@ def _error(code: str, subject: str, message: str, hint: str) -> Finding:
 def _default_route(subnet: Subnet) -> str | None:
     for route in subnet.routes:
         if route.destination == "0.0.0.0/0":
-            return route.target
+            # A blackhole route (its NAT gateway was deleted) carries no traffic.
+            return route.target if route.state != "blackhole" else f"blackhole:{route.target}"
     return None
 
 

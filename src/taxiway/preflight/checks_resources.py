@@ -231,6 +231,28 @@ def _mwaa_config(snapshot: Snapshot, env: MwaaEnvironment) -> list[Finding]:
             f"MWAA does not use the checked security group `{names.security_group}` ({sg.id}).",
             "Attach the environment's security group.",
         )
+    suffix = {
+        "DagProcessing": "DAGProcessing",
+        "Scheduler": "Scheduler",
+        "Task": "Task",
+        "Webserver": "WebServer",
+        "Worker": "Worker",
+    }
+    lost = [
+        f"airflow-{env.name}-{suffix.get(kind, kind)}"
+        for kind, enabled in sorted(env.logging.items())
+        if enabled and f"airflow-{env.name}-{suffix.get(kind, kind)}" not in env.log_groups
+    ]
+    # While the environment is being created its log groups may not exist yet.
+    if lost and (env.status == "AVAILABLE" or env.status.endswith("FAILED")):
+        bad(
+            "mwaa-log-groups-missing",
+            f"Logging is on but the log group(s) {', '.join(f'`{g}`' for g in lost)} do not "
+            "exist: MWAA could not create them (often the key policy or the role's logs "
+            "permissions).",
+            "Check kms-policy-missing-service and the role's logs:CreateLogGroup, then update "
+            "the environment.",
+        )
     off = sorted(k for k, enabled in env.logging.items() if not enabled)
     if off:
         bad(

@@ -186,6 +186,7 @@ def _subnet(
         Route(
             rt.get("DestinationCidrBlock") or rt.get("DestinationPrefixListId") or "",
             rt.get("GatewayId") or rt.get("NatGatewayId") or rt.get("VpcPeeringConnectionId") or "",
+            str(rt.get("State", "active")),
         )
         for rt in table.get("Routes", [])
     )
@@ -360,6 +361,7 @@ def _mwaa(r: Reader, names: Names) -> MwaaEnvironment | None:
         if isinstance(v, dict)
     }
     last = (env.get("LastUpdate") or {}).get("Error") or {}
+    groups = r.call("logs", "describe_log_groups", logGroupNamePrefix=f"airflow-{env['Name']}-")
     return MwaaEnvironment(
         name=env["Name"],
         status=env["Status"],
@@ -371,6 +373,7 @@ def _mwaa(r: Reader, names: Names) -> MwaaEnvironment | None:
         logging=logging,
         last_error=last.get("ErrorMessage"),
         requirements_path=env.get("RequirementsS3Path"),
+        log_groups=tuple(g["logGroupName"] for g in (groups or {}).get("logGroups", [])),
     )
 
 

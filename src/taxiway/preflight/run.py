@@ -48,6 +48,7 @@ AWS_CODES = (
     "mwaa-subnet-mismatch",
     "mwaa-sg-mismatch",
     "mwaa-logging-disabled",
+    "mwaa-log-groups-missing",
     "preflight-cannot-read",
 )
 

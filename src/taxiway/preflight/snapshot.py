@@ -39,6 +39,7 @@ class Names:
 class Route:
     destination: str  # CIDR or prefix list id
     target: str  # igw-..., nat-..., vpce-..., local, pcx-...
+    state: str = "active"  # blackhole: the target (a deleted NAT gateway) is gone
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class MwaaEnvironment:
     logging: dict[str, bool]  # component -> enabled
     last_error: str | None = None
     requirements_path: str | None = None
+    log_groups: tuple[str, ...] = ()  # existing CloudWatch log groups `airflow-<name>-*`
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,9 @@ def _environment(**override: Any) -> dict[str, Any]:
 
 def test_mwaa_present_and_matching_adds_no_finding(aws: str, settings_file: Path) -> None:
     build()
+    logs = __import__("boto3").client("logs", region_name=REGION)
+    for kind in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"):
+        logs.create_log_group(logGroupName=f"airflow-taxiway-sandbox-{kind}")
     report = preflight(config.load(settings_file), "sandbox", None, clients(_environment()))
     assert [f for f in report.findings if f.code.startswith("mwaa-")] == []
     assert report.extra["mwaa_environment"] == "present"
@@ -120,7 +123,11 @@ def test_mwaa_failed_update_and_drift_are_reported(aws: str, settings_file: Path
         "mwaa-version-mismatch",
         "mwaa-bucket-mismatch",
         "mwaa-logging-disabled",
+        "mwaa-log-groups-missing",
     }
+    # Task logging is off, so its group is not expected; the four enabled ones are.
+    lost = mwaa["mwaa-log-groups-missing"].message
+    assert lost.count("`airflow-taxiway-sandbox-") == 4 and "-Task`" not in lost
     assert "requirements.txt failed to install" in mwaa["mwaa-not-available"].message
     assert mwaa["mwaa-not-available"].severity.value == "error"
     assert "Task" in mwaa["mwaa-logging-disabled"].message

@@ -65,6 +65,11 @@ def test_nat_or_every_endpoint() -> None:
     isolated = subnet("s1", "a", target="")
     assert check_egress(NAMES, net(subnet("s1", "a"))) == []
     assert check_egress(NAMES, net(isolated, endpoints=every + s3)) == []
+    # A route to a deleted NAT gateway is a blackhole: no NAT, and no endpoints either.
+    dead = Subnet(
+        "s1", "a", "10.0.0.0/20", (Route("0.0.0.0/0", "nat-1", "blackhole"),), "acl-1", ALLOW_ALL
+    )
+    assert [f.code for f in check_egress(NAMES, net(dead))] == ["no-nat-or-endpoints"]
     [f] = check_egress(NAMES, net(isolated, endpoints=every))
     assert "`s3`" in f.message
     no_dns = tuple(Endpoint(e.service, e.type, e.service != "kms", e.state) for e in every)
