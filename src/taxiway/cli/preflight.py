@@ -24,6 +24,12 @@ def preflight(
         "for the doctor's checks.",
     ),
     no_doctor: bool = typer.Option(False, "--no-doctor", help="Skip the doctor's checks."),
+    connectivity: bool = typer.Option(
+        False,
+        "--connectivity",
+        help="Also run AWS's AWSSupport-TroubleshootMWAAEnvironmentCreation runbook (SSM "
+        "Automation: billed, needs the MWAA environment) and wait for it.",
+    ),
     config: Path | None = typer.Option(None, "--config", help="Settings file (taxiway.yaml)."),
     fmt: OutputFormat = typer.Option(
         OutputFormat.text,
@@ -38,7 +44,7 @@ def preflight(
     from taxiway.preflight.run import preflight as run_preflight
 
     settings = cfg.load(config)
-    report = run_preflight(settings, env, None if no_doctor else project)
+    report = run_preflight(settings, env, None if no_doctor else project, connectivity=connectivity)
     title = f"preflight {env} ({report.names.region}, account {report.names.account_id})"
     if fmt is OutputFormat.markdown:
         raw(markdown(report, title))

@@ -10,7 +10,7 @@ _AREAS = (
     ("S3", ("bucket-",)),
     ("IAM and KMS", ("role-", "kms-")),
     ("EMR, Athena, Glue", ("emr-", "athena-", "glue-")),
-    ("MWAA", ("mwaa-",)),
+    ("MWAA", ("mwaa-", "connectivity-")),
 )
 
 

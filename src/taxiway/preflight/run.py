@@ -50,6 +50,10 @@ AWS_CODES = (
     "mwaa-logging-disabled",
     "mwaa-log-groups-missing",
     "preflight-cannot-read",
+    "connectivity-skipped",
+    "connectivity-checked",
+    "connectivity-failed",
+    "connectivity-timeout",
 )
 
 
@@ -148,8 +152,13 @@ def preflight(
     env: str,
     project: Path | None,
     clients: Callable[[str], Any] | None = None,
+    connectivity: bool = False,
+    sleep: Callable[[float], None] | None = None,
 ) -> Report:
-    """Check environment ``env`` in AWS and ``project`` with the doctor; never asks anything."""
+    """Check environment ``env`` in AWS and ``project`` with the doctor; never asks anything.
+
+    ``connectivity`` also starts AWS's (billed) MWAA troubleshooting runbook and waits for it.
+    """
     from taxiway.preflight.collect import client_factory, collect, simulate_role, whoami
 
     environment = settings.env(env)
@@ -163,6 +172,18 @@ def preflight(
     names = environment_names(settings, env, account_id, partition)
     snapshot = collect(names, make, simulate=simulate_role)
     findings = aws_findings(snapshot)
+    if connectivity:
+        import time
+
+        from taxiway.preflight.connectivity import run_connectivity
+
+        findings += run_connectivity(
+            make("ssm"),
+            names.mwaa_environment,
+            names.region,
+            snapshot.mwaa is not None,
+            sleep=sleep or time.sleep,
+        )
     doctor, doctor_note = doctor_findings(project, environment.mwaa_version)
     method = "simulator" if snapshot.simulated is not None else "local"
     return Report(
