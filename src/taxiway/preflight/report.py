@@ -11,6 +11,7 @@ _AREAS = (
     ("IAM and KMS", ("role-", "kms-")),
     ("EMR, Athena, Glue", ("emr-", "athena-", "glue-")),
     ("MWAA", ("mwaa-", "connectivity-")),
+    ("AWS API reads", ("preflight-",)),
 )
 
 

@@ -114,8 +114,10 @@ def aws_findings(snapshot: Snapshot) -> list[Finding]:
             "preflight-cannot-read",
             Severity.WARNING,
             note.split("`")[1],
-            f"Preflight could not read AWS: {note}; the checks that need it treated it as absent.",
-            "Run preflight with a principal that may call it (read-only access is enough).",
+            f"Preflight could not read AWS: {note}; the checks that need it were skipped or "
+            "treated the resource as absent.",
+            "If denied, grant the caller read access (Describe/Get/List); if the endpoint does "
+            "not offer the API (a local twin without MWAA), this is expected.",
         )
         for note in snapshot.notes
     ]

@@ -134,4 +134,5 @@ def test_mwaa_failed_update_and_drift_are_reported(aws: str, settings_file: Path
     text = markdown(report, "preflight sandbox")
     assert "| MWAA | " in text and "`mwaa-not-available`" in text
     assert "| Network | passed |" in text and "| S3 | passed |" in text
+    assert "| AWS API reads | passed |" in text
     assert "IAM permissions evaluated by: **local**" in text
