@@ -58,7 +58,7 @@ def _session(region: str) -> Any:
     return boto3.session.Session(region_name=region)
 
 
-def client_factory(region: str) -> ClientFactory:
+def client_factory(region: str, attempts: int = 2) -> ClientFactory:
     """boto3 clients for ``region`` with short timeouts and few retries (preflight must be quick)."""
     try:
         import boto3  # noqa: F401  (the check that the aws extra is installed)
@@ -74,7 +74,7 @@ def client_factory(region: str) -> ClientFactory:
     config = Config(
         connect_timeout=5,
         read_timeout=20,
-        retries={"max_attempts": 2},
+        retries={"max_attempts": attempts},
         inject_host_prefix=not custom,
     )
 
@@ -400,7 +400,7 @@ def collect(
             glue_database=r.call("glue", "get_database", Name=names.glue_database) is not None,
             mwaa=_mwaa(r, names),
         )
-        simulated = simulate(r, snapshot) if simulate and role else None
+        simulated = simulate(snapshot) if simulate and role else None
     except BotoCoreError as exc:
         raise _fail_to_run(exc) from exc
     from dataclasses import replace
@@ -408,8 +408,12 @@ def collect(
     return replace(snapshot, simulated=simulated, notes=tuple(r.notes))
 
 
-def simulate_role(r: Reader, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
-    """IAM's policy simulator on every required permission; None where the endpoint lacks it."""
+def simulate_role(iam: Any, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
+    """IAM's policy simulator on every required permission; None where the endpoint lacks it.
+
+    ``iam`` should be a client without retries: a simulator that is missing answers the
+    first call with an error, and retrying it only delays the local evaluation.
+    """
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
@@ -421,7 +425,6 @@ def simulate_role(r: Reader, snapshot: Snapshot) -> tuple[Simulated, ...] | None
     )
     pairs = [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
     out = []
-    iam = r.client("iam")
     try:
         for action, resource in pairs:
             page = iam.simulate_principal_policy(

@@ -172,7 +172,8 @@ def preflight(
     make = clients or client_factory(environment.region)
     account_id, partition = whoami(make)
     names = environment_names(settings, env, account_id, partition)
-    snapshot = collect(names, make, simulate=simulate_role)
+    probe = client_factory(environment.region, attempts=1)("iam")
+    snapshot = collect(names, make, simulate=lambda snap: simulate_role(probe, snap))
     findings = aws_findings(snapshot)
     if connectivity:
         import time

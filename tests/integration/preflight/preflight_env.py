@@ -459,3 +459,38 @@ def build() -> Built:
 
 
 Breaker = Callable[[Built], None]
+
+
+def mwaa_stub(environment: dict[str, Any] | None) -> Any:
+    """A real boto3 MWAA client behind botocore's Stubber (moto has no MWAA).
+
+    ``None`` answers GetEnvironment with ResourceNotFoundException, as AWS does before
+    the environment exists; a dict answers with that environment.
+    """
+    import boto3
+    from botocore.stub import Stubber
+
+    mwaa = boto3.client("mwaa", region_name=REGION)
+    stubber = Stubber(mwaa)
+    params = {"Name": "taxiway-sandbox"}
+    if environment is None:
+        stubber.add_client_error(
+            "get_environment",
+            service_error_code="ResourceNotFoundException",
+            service_message="Environment taxiway-sandbox not found",
+            http_status_code=404,
+            expected_params=params,
+        )
+    else:
+        stubber.add_response("get_environment", {"Environment": environment}, params)
+    stubber.activate()
+    return mwaa
+
+
+def clients(environment: dict[str, Any] | None = None) -> Callable[[str], Any]:
+    """preflight's own client factory (moto through AWS_ENDPOINT_URL) with MWAA stubbed."""
+    from taxiway.preflight.collect import client_factory
+
+    base = client_factory(REGION)
+    mwaa = mwaa_stub(environment)
+    return lambda service: mwaa if service == "mwaa" else base(service)

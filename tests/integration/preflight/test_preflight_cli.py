@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import clients
-from preflight_env import ACCOUNT, REGION, bucket, build
+from preflight_env import ACCOUNT, REGION, bucket, build, clients
 
 from taxiway import config
 from taxiway.preflight.report import markdown

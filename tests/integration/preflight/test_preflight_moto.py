@@ -17,6 +17,7 @@ from preflight_env import (
     Built,
     bucket,
     client,
+    clients,
     execution_policy,
     trust_policy,
 )
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 
 def run(settings_file: Path, project: Path | None = None) -> Report:
-    from conftest import clients
 
     return preflight(config.load(settings_file), "sandbox", project, clients())
 
