@@ -58,7 +58,7 @@ def _session(region: str) -> Any:
     return boto3.session.Session(region_name=region)
 
 
-def client_factory(region: str, attempts: int = 2) -> ClientFactory:
+def client_factory(region: str, attempts: int = 3) -> ClientFactory:
     """boto3 clients for ``region`` with short timeouts and few retries (preflight must be quick)."""
     try:
         import boto3  # noqa: F401  (the check that the aws extra is installed)
@@ -74,7 +74,8 @@ def client_factory(region: str, attempts: int = 2) -> ClientFactory:
     config = Config(
         connect_timeout=5,
         read_timeout=20,
-        retries={"max_attempts": attempts},
+        # Standard mode retries throttling and transient 5xx; `attempts` counts the first try.
+        retries={"total_max_attempts": attempts, "mode": "standard"},
         inject_host_prefix=not custom,
     )
 
