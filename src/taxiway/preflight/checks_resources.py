@@ -80,6 +80,18 @@ def check_bucket(bucket: Bucket) -> list[Finding]:
                 "Set SSE-KMS with the environment key (SSE-S3 for the logs bucket).",
             )
         )
+    elif bucket.role != "logs" and not bucket.encryption.startswith("aws:kms"):
+        # Every bucket has SSE-S3 by default since 2023; the data buckets are meant to use
+        # the environment key, so revoking the key revokes the data (storage/main.tf).
+        out.append(
+            Finding(
+                "bucket-not-kms",
+                Severity.WARNING,
+                name,
+                f"`{name}` is encrypted with {bucket.encryption}, not the environment's KMS key.",
+                "Set SSE-KMS with the environment key and enable S3 Bucket Keys.",
+            )
+        )
     if not _tls_enforced(bucket):
         out.append(
             Finding(

@@ -28,6 +28,7 @@ AWS_CODES = (
     "bucket-versioning-disabled",
     "bucket-public-access",
     "bucket-no-encryption",
+    "bucket-not-kms",
     "bucket-no-tls-policy",
     "kms-key-not-found",
     "kms-policy-missing-service",
