@@ -60,7 +60,7 @@ def bucket(role: str) -> str:
     return naming.bucket(PROJECT, ENV, role, ACCOUNT)
 
 
-def _kms_policy(include_logs: bool = True) -> dict[str, Any]:
+def kms_policy(include_logs: bool = True) -> dict[str, Any]:
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AccountAdministersKeyThroughIam",
@@ -414,9 +414,9 @@ def build() -> Built:
     vpc, private, tables, igw, endpoints = _network(ec2)
     sg = _security_group(ec2, vpc)
     kms = client("kms")
-    key_arn = kms.create_key(Policy=json.dumps(_kms_policy()), Description="env key")[
-        "KeyMetadata"
-    ]["Arn"]
+    key_arn = kms.create_key(Policy=json.dumps(kms_policy()), Description="env key")["KeyMetadata"][
+        "Arn"
+    ]
     kms.create_alias(AliasName=naming.kms_alias(PROJECT, ENV), TargetKeyId=key_arn)
     _buckets(key_arn)
     emr = client("emr")
@@ -456,9 +456,6 @@ def build() -> Built:
     )
     client("glue").create_database(DatabaseInput={"Name": naming.glue_database(PROJECT, ENV)})
     return Built(vpc, private, tables, igw, sg, key_arn, cluster_id, endpoints)
-
-
-Breaker = Callable[[Built], None]
 
 
 def mwaa_stub(environment: dict[str, Any] | None) -> Any:

@@ -191,10 +191,10 @@ def list_all_buckets(b: Built) -> None:
 
 
 def key_without_logs(b: Built) -> None:
-    from preflight_env import _kms_policy
+    from preflight_env import kms_policy
 
     client("kms").put_key_policy(
-        KeyId=b.key_arn, PolicyName="default", Policy=json.dumps(_kms_policy(include_logs=False))
+        KeyId=b.key_arn, PolicyName="default", Policy=json.dumps(kms_policy(include_logs=False))
     )
 
 
