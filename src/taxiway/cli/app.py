@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import airflow_ui, dashboard, doctor, local, migrate, pipeline
+from taxiway.cli import airflow_ui, dashboard, doctor, local, migrate, pipeline, preflight
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ airflow_ui.register(app)
 app.add_typer(doctor.app, name="doctor")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
+preflight.register(app)
 
 
 def main() -> None:
