@@ -23,8 +23,11 @@ def airflow(
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
-    """Start Airflow (api-server, scheduler, dag-processor, triggerer) on dags/ with the local
-    target; print the URL and login; Ctrl-C stops every Airflow process."""
+    """Start a real Airflow UI on dags/ with the local target; Ctrl-C stops it.
+
+    Runs Airflow standalone (api-server, scheduler, dag-processor, triggerer), prints the URL
+    and the login, and backfills taxiway_hourly over the landing hours on disk.
+    """
     from taxiway.lake.layout import Lake
     from taxiway.ui import airflow as ui
 

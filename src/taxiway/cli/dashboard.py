@@ -18,8 +18,10 @@ def dashboard(
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
-    """One self-contained HTML page (works offline): KPIs, campaigns, funnel, attribution and
-    the pipeline's health, read from the local warehouse."""
+    """One offline HTML page of the warehouse: KPIs, campaigns, funnel, attribution, health.
+
+    The page is self-contained (the chart library is inlined), so it opens without a network.
+    """
     from taxiway.dashboard import build
     from taxiway.lake.layout import Lake
 
