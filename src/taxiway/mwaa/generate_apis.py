@@ -116,8 +116,9 @@ def _deprecated_modules(package: str, tree: ast.Module) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     literals: dict[str, ast.Dict] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
-            for target in node.targets:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
                 if isinstance(target, ast.Name):
                     literals[target.id] = node.value
     for node in ast.walk(tree):
