@@ -58,8 +58,9 @@ def unified_diff(result: SourceMigration) -> str:
     lines = difflib.unified_diff(
         result.before.splitlines(keepends=True),
         result.after.splitlines(keepends=True),
-        fromfile=f"a/{result.path}",
-        tofile=f"b/{result.path}",
+        # `a//tmp/x.py` (an absolute path) is rejected by `git apply`: drop the root slash.
+        fromfile=f"a/{result.path.lstrip('/')}",
+        tofile=f"b/{result.path.lstrip('/')}",
     )
     out = []
     for line in lines:

@@ -23,6 +23,7 @@ from libcst.metadata import (
 )
 
 from taxiway.findings import Finding, Severity
+from taxiway.migrate import spark_submit as ss
 from taxiway.migrate.codemod import (
     EMR_MODULE,
     EMR_OPERATOR,
@@ -80,6 +81,38 @@ class LivyTransformer(cst.CSTTransformer):
         self._calls: set[int] = set()
         self._default_indent = default_indent
         self._blocks: list[str] = []
+        self._annotation = 0
+        self._type_checks: set[int] = set()  # class arguments of isinstance/issubclass
+        self.retyped = 0  # annotations and isinstance checks now naming the EMR class
+
+    def visit_Annotation(self, node: cst.Annotation) -> bool:
+        self._annotation += 1
+        return True
+
+    def leave_Annotation(
+        self, original_node: cst.Annotation, updated_node: cst.Annotation
+    ) -> cst.Annotation:
+        self._annotation -= 1
+        return updated_node
+
+    def _retype(self, node: cst.Name | cst.Attribute) -> bool:
+        """Whether ``node`` names the operator class as a type (annotation, isinstance)."""
+        typed = self._annotation > 0 or id(node) in self._type_checks
+        return typed and self._kind(node) == "operator"
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if self._retype(original_node):
+            self.retyped += 1
+            return cst.Name(self.rewriter.emr_name)
+        return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        if self._retype(original_node):
+            self.retyped += 1
+            return cst.Name(self.rewriter.emr_name)
+        return updated_node
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         self._blocks.append(self._default_indent if node.indent is None else node.indent)
@@ -106,6 +139,13 @@ class LivyTransformer(cst.CSTTransformer):
     def visit_Call(self, node: cst.Call) -> bool:
         if self._kind(node.func) == "operator":
             self._calls.add(id(node.func))
+        name = get_full_name_for_node(node.func)
+        if name in ("isinstance", "issubclass") and len(node.args) == 2:
+            classes = node.args[1].value
+            elements = classes.elements if isinstance(classes, cst.Tuple) else [classes]
+            for element in elements:
+                value = element.value if isinstance(element, cst.BaseElement) else element
+                self._type_checks.add(id(value))
         return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -133,7 +173,7 @@ class LivyTransformer(cst.CSTTransformer):
         self._report(node)
 
     def _report(self, node: cst.Name | cst.Attribute) -> None:
-        if id(node) in self._calls:
+        if id(node) in self._calls or self._retype(node):
             return
         kind = self._kind(node)
         if kind is None:
@@ -280,6 +320,91 @@ class _ImportFixer(cst.CSTTransformer):
         return cst.RemoveFromParent()
 
 
+# Livy keywords a `default_args` dict can carry that EmrAddStepsOperator does not take.
+LIVY_ONLY = (ss.MAPPED - ss.CARRIED) | set(ss.DROPPED)
+
+
+class _DefaultArgs(cst.CSTVisitor):
+    """The dicts passed as ``default_args=`` (inline or through a module-level name)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.named: dict[str, cst.Dict] = {}
+        self.used: list[cst.BaseExpression] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Dict):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.named[target.target.value] = node.value
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None and node.keyword.value == "default_args":
+            self.used.append(node.value)
+
+    def dicts(self) -> list[cst.Dict]:
+        out: list[cst.Dict] = []
+        for value in self.used:
+            found = self.named.get(value.value) if isinstance(value, cst.Name) else value
+            if isinstance(found, cst.Dict) and all(found is not d for d in out):
+                out.append(found)
+        if not out and "default_args" in self.named:
+            out.append(self.named["default_args"])
+        return out
+
+
+def _livy_defaults(
+    wrapper: MetadataWrapper, path: str
+) -> tuple[dict[str, cst.BaseExpression], list[tuple[str, int, bool]]]:
+    """(Livy keys to carry into the steps, [(key, line, carried)] to report)."""
+    visitor = _DefaultArgs()
+    wrapper.visit(visitor)
+    dicts = visitor.dicts()
+    carry: dict[str, cst.BaseExpression] = {}
+    report: list[tuple[str, int, bool]] = []
+    for found in dicts:
+        for element in found.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            key = ss.literal(element.key)
+            if not isinstance(key, str) or key not in LIVY_ONLY:
+                continue
+            line = int(wrapper.resolve(PositionProvider)[element].start.line)
+            # With one default_args dict in the file it is the one every call received.
+            mapped = key in ss.MAPPED and len(dicts) == 1
+            if mapped:
+                carry[key] = element.value
+            report.append((key, line, mapped))
+    return carry, report
+
+
+def _default_args_findings(
+    report: list[tuple[str, int, bool]], path: str, rewritten: int
+) -> list[Finding]:
+    out = []
+    for key, line, carried in report:
+        if carried:
+            what = f"it was carried into the {rewritten} rewritten step(s)"
+            hint = f"Remove `{key}` from `default_args`: EmrAddStepsOperator ignores it."
+        else:
+            what = "EmrAddStepsOperator has no equivalent and ignores it"
+            hint = ss.DROPPED.get(key, f"Move `{key}` into each task that needs it.")
+        out.append(
+            Finding(
+                "livy-default-args",
+                Severity.WARNING,
+                f"default_args: {key}",
+                f"`default_args` key `{key}` reached every LivyOperator; {what}.",
+                hint,
+                path,
+                line,
+            )
+        )
+    return out
+
+
 def migrate_source(source: str, path: str, target: EmrTarget) -> SourceMigration:
     """Rewrite every ``LivyOperator`` call in ``source``; report every other Livy use."""
     result = SourceMigration(path, source, source)
@@ -303,12 +428,14 @@ def migrate_source(source: str, path: str, target: EmrTarget) -> SourceMigration
     wrapper = MetadataWrapper(module)
     existing = _emr_binding(wrapper.module)
     rewriter = CallRewriter(path, target, existing or EMR_OPERATOR)
+    rewriter.defaults, defaults_report = _livy_defaults(wrapper, path)
     transformer = LivyTransformer(rewriter, source.split("\n"), module.default_indent)
     before = _livy_bindings(wrapper.module)
     new = wrapper.visit(transformer)
     result.tasks = transformer.tasks
     result.findings = rewriter.findings
-    if transformer.tasks:
+    if transformer.tasks or transformer.retyped:
+        result.findings += _default_args_findings(defaults_report, path, len(transformer.tasks))
         new = _fix_imports(new, before, need_import=existing is None)
         result.after = new.code
     return result
