@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxiway.doctor.files import local_modules, python_files
+from taxiway.doctor.files import python_files
 from taxiway.doctor.ignorefile import IgnoreMatcher
 from taxiway.doctor.imports import ImportContext, imports_of
 from taxiway.doctor.toplevel import ParseTimeAnalysis, local_module_map
@@ -67,7 +67,9 @@ def check_dags(
         ruff = airflow3_findings(dags_dir, root)
         # ruff names the replacement for a removed module: keep its finding on that line.
         lines = {(f.file, f.line) for f in ruff}
-        out = [f for f in out if not (f.code == "airflow-module-missing" and (f.file, f.line) in lines)]
+        out = [
+            f for f in out if not (f.code == "airflow-module-missing" and (f.file, f.line) in lines)
+        ]
         out.extend(ruff)
     # A helper reached from several DAG files is reported once.
     unique = {(f.code, f.subject, f.file, f.line): f for f in reversed(out)}

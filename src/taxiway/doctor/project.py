@@ -19,7 +19,6 @@ from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease, release
 
-
 # Where each part is looked for, in order: MWAA's bucket layout first, then the
 # aws-mwaa-local-runner repository's (`requirements/requirements.txt`,
 # `startup_script/startup.sh`), which is what most MWAA users have checked out.
@@ -136,8 +135,7 @@ def layout_findings(layout: ProjectLayout) -> list[Finding]:
             Severity.INFO,
             layout.root.name or str(layout.root),
             "Checked " + ", ".join(parts) + ".",
-            "Pass `--requirements`, `--dags`, `--plugins` or `--startup` for parts kept "
-            "elsewhere.",
+            "Pass `--requirements`, `--dags`, `--plugins` or `--startup` for parts kept elsewhere.",
         )
     ]
     if layout.requirements is None and (layout.dags or layout.plugins):

@@ -10,7 +10,6 @@ time is the module body, class bodies, decorators and default arguments, and the
 from __future__ import annotations
 
 import ast
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path

@@ -228,7 +228,11 @@ class CallRewriter:
             node = kwargs.get(key)
             if node is None:
                 continue
-            items = [e.value for e in node.elements] if isinstance(node, cst.List | cst.Tuple) else [node]
+            items = (
+                [e.value for e in node.elements]
+                if isinstance(node, cst.List | cst.Tuple)
+                else [node]
+            )
             for item in items:
                 value = ss.literal(item)
                 if not isinstance(value, str) or "{{" in value:

@@ -48,7 +48,9 @@ class AirflowApis:
         return [
             n
             for n in names
-            if not n.startswith(("_", "*")) and n not in known and f"{module}.{n}" not in self.modules
+            if not n.startswith(("_", "*"))
+            and n not in known
+            and f"{module}.{n}" not in self.modules
         ]
 
 

@@ -135,7 +135,7 @@ def _deprecated_modules(package: str, tree: ast.Module) -> dict[str, set[str]]:
         for key, value in zip(table.keys, table.values, strict=False):
             if isinstance(key, ast.Constant) and isinstance(value, ast.Dict):
                 names = {k.value for k in value.keys if isinstance(k, ast.Constant)}
-                out[f"{package}.{key.value}"] = {str(n) for n in names}
+                out[f"{package}.{key.value!s}"] = {str(n) for n in names}
     return out
 
 
