@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv"})
+
 
 def python_files(root: Path) -> Iterator[Path]:
-    """``*.py`` below ``root``, sorted, skipping caches and hidden folders."""
+    """``*.py`` below ``root``, sorted, skipping caches, virtualenvs and hidden folders."""
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).parts
-        if any(p == "__pycache__" or p.startswith(".") for p in rel):
+        if any(p in SKIP_DIRS or p.startswith(".") for p in rel[:-1]) or rel[-1].startswith("."):
             continue
         yield path
 
