@@ -23,7 +23,6 @@ from libcst.metadata import (
 )
 
 from taxiway.findings import Finding, Severity
-from taxiway.migrate import spark_submit as ss
 from taxiway.migrate.codemod import (
     EMR_MODULE,
     EMR_OPERATOR,
@@ -34,6 +33,7 @@ from taxiway.migrate.codemod import (
     EmrTarget,
     TaskChange,
 )
+from taxiway.migrate.defaults import default_args_findings, livy_defaults
 
 _KINDS = {
     "LivyOperator": "operator",
@@ -320,91 +320,6 @@ class _ImportFixer(cst.CSTTransformer):
         return cst.RemoveFromParent()
 
 
-# Livy keywords a `default_args` dict can carry that EmrAddStepsOperator does not take.
-LIVY_ONLY = (ss.MAPPED - ss.CARRIED) | set(ss.DROPPED)
-
-
-class _DefaultArgs(cst.CSTVisitor):
-    """The dicts passed as ``default_args=`` (inline or through a module-level name)."""
-
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.named: dict[str, cst.Dict] = {}
-        self.used: list[cst.BaseExpression] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Dict):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self.named[target.target.value] = node.value
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None and node.keyword.value == "default_args":
-            self.used.append(node.value)
-
-    def dicts(self) -> list[cst.Dict]:
-        out: list[cst.Dict] = []
-        for value in self.used:
-            found = self.named.get(value.value) if isinstance(value, cst.Name) else value
-            if isinstance(found, cst.Dict) and all(found is not d for d in out):
-                out.append(found)
-        if not out and "default_args" in self.named:
-            out.append(self.named["default_args"])
-        return out
-
-
-def _livy_defaults(
-    wrapper: MetadataWrapper, path: str
-) -> tuple[dict[str, cst.BaseExpression], list[tuple[str, int, bool]]]:
-    """(Livy keys to carry into the steps, [(key, line, carried)] to report)."""
-    visitor = _DefaultArgs()
-    wrapper.visit(visitor)
-    dicts = visitor.dicts()
-    carry: dict[str, cst.BaseExpression] = {}
-    report: list[tuple[str, int, bool]] = []
-    for found in dicts:
-        for element in found.elements:
-            if not isinstance(element, cst.DictElement):
-                continue
-            key = ss.literal(element.key)
-            if not isinstance(key, str) or key not in LIVY_ONLY:
-                continue
-            line = int(wrapper.resolve(PositionProvider)[element].start.line)
-            # With one default_args dict in the file it is the one every call received.
-            mapped = key in ss.MAPPED and len(dicts) == 1
-            if mapped:
-                carry[key] = element.value
-            report.append((key, line, mapped))
-    return carry, report
-
-
-def _default_args_findings(
-    report: list[tuple[str, int, bool]], path: str, rewritten: int
-) -> list[Finding]:
-    out = []
-    for key, line, carried in report:
-        if carried:
-            what = f"it was carried into the {rewritten} rewritten step(s)"
-            hint = f"Remove `{key}` from `default_args`: EmrAddStepsOperator ignores it."
-        else:
-            what = "EmrAddStepsOperator has no equivalent and ignores it"
-            hint = ss.DROPPED.get(key, f"Move `{key}` into each task that needs it.")
-        out.append(
-            Finding(
-                "livy-default-args",
-                Severity.WARNING,
-                f"default_args: {key}",
-                f"`default_args` key `{key}` reached every LivyOperator; {what}.",
-                hint,
-                path,
-                line,
-            )
-        )
-    return out
-
-
 def migrate_source(source: str, path: str, target: EmrTarget) -> SourceMigration:
     """Rewrite every ``LivyOperator`` call in ``source``; report every other Livy use."""
     result = SourceMigration(path, source, source)
@@ -428,14 +343,14 @@ def migrate_source(source: str, path: str, target: EmrTarget) -> SourceMigration
     wrapper = MetadataWrapper(module)
     existing = _emr_binding(wrapper.module)
     rewriter = CallRewriter(path, target, existing or EMR_OPERATOR)
-    rewriter.defaults, defaults_report = _livy_defaults(wrapper, path)
+    rewriter.defaults, defaults_report = livy_defaults(wrapper)
     transformer = LivyTransformer(rewriter, source.split("\n"), module.default_indent)
     before = _livy_bindings(wrapper.module)
     new = wrapper.visit(transformer)
     result.tasks = transformer.tasks
     result.findings = rewriter.findings
     if transformer.tasks or transformer.retyped:
-        result.findings += _default_args_findings(defaults_report, path, len(transformer.tasks))
+        result.findings += default_args_findings(defaults_report, path, len(transformer.tasks))
         new = _fix_imports(new, before, need_import=existing is None)
         result.after = new.code
     return result
