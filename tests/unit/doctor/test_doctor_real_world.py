@@ -104,7 +104,7 @@ def test_shipped_api_data_is_small_and_covers_two_versions() -> None:
 def test_local_runner_layout_and_relative_paths_in_findings() -> None:
     # item 9 and the JSON `file` paths: relative to the project root
     layout = find_layout(CORPUS / "dag_factory_local_runner")
-    findings = check_layout(layout, mwaa.release("3.3.1"))
+    findings = check_layout(layout, mwaa.release("2.11.2"))
     files = {f.file for f in findings if f.file}
     assert "startup_script/startup.sh" in files
     assert "requirements/requirements.txt" in files
