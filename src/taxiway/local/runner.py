@@ -170,6 +170,9 @@ def check_imports(
                     "(a requirement replaced one of its dependencies); check requirements.txt.",
                 )
             )
+    modules = result.get("modules", {})
+    if modules.get("ok"):
+        report.modules = frozenset(str(n) for n in modules.get("names", []))
     dags = result.get("dags", {})
     if dags.get("ok"):
         report.dags_rel = _rel(layout.dags_folder, layout.root)
@@ -193,31 +196,35 @@ def doctor_findings(layout: Layout, mwaa_version: str) -> list[Finding]:
 
 
 def verified_by_dagbag(findings: list[Finding], report: imports.ImportReport) -> list[Finding]:
-    """Drop static import guesses that Airflow's DagBag proved wrong.
+    """Drop static import guesses that the built environment proved wrong.
 
-    The doctor maps import names to distributions by name; when the real DagBag imported a
-    file without error in an environment built like MWAA's, its module-level imports work
-    there, whatever the static guess said. One info finding says how many were dropped.
+    The doctor maps import names to distributions by name. The environment built like
+    MWAA's knows better: an ``import-unavailable`` whose top-level module an installed
+    distribution provides (its own metadata: ``packages_distributions()``) is dropped, and so
+    is any static import finding about a file Airflow's DagBag imported without error. One
+    info finding lists what was dropped.
     """
     parsed = {f.file for f in report.files} - set(report.errors)
     prefix = report.dags_rel.rstrip("/") + "/" if report.dags_rel not in ("", ".") else ""
     imported = {prefix + f for f in parsed}
     static = {"import-unavailable", "airflow-module-missing", "airflow-name-missing"}
-    dropped = [
-        f
-        for f in findings
-        if f.code in static and f.severity is Severity.ERROR and f.file in imported
-    ]
+
+    def disproved(f: Finding) -> bool:
+        if f.code == "import-unavailable" and f.subject.split(".")[0] in report.modules:
+            return not f.subject.startswith("airflow.")  # providers: the name says which
+        return f.code in static and f.severity is Severity.ERROR and f.file in imported
+
+    dropped = [f for f in findings if disproved(f)]
     if not dropped:
         return findings
-    kept = [f for f in findings if all(f is not d for d in dropped)]
+    kept = [f for f in findings if not disproved(f)]
     names = ", ".join(f"`{f.subject}` ({f.file}:{f.line})" for f in dropped)
     kept.append(
         Finding(
             code="import-verified",
             severity=Severity.INFO,
             subject="imports",
-            message=f"Airflow's DagBag imported the files the doctor doubted: {names}.",
+            message=f"The environment built like MWAA's imports what the doctor doubted: {names}.",
             hint="",
         )
     )
