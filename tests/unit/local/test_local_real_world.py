@@ -72,3 +72,33 @@ def test_variables_file_is_what_airflow_variables_export_writes(tmp_path: Path) 
         load_variables(path)
     with pytest.raises(UsageError, match="Cannot read"):
         load_variables(tmp_path / "missing.json")
+
+
+def test_static_import_guesses_yield_to_the_environment() -> None:
+    from taxiway.findings import Finding
+    from taxiway.local.imports import FileStat, ImportReport
+    from taxiway.local.runner import verified_by_dagbag
+
+    def unavailable(subject: str, file: str, line: int, severity: Severity) -> Finding:
+        return Finding("import-unavailable", severity, subject, "m", "h", file, line)
+
+    findings = [
+        unavailable("tlz", "dags/a.py", 3, Severity.ERROR),  # installed: metadata says so
+        unavailable("tlz.curried", "dags/b.py", 9, Severity.WARNING),  # inside a task
+        unavailable("mystery", "dags/a.py", 4, Severity.ERROR),  # a.py imported: DagBag says so
+        unavailable("mystery", "dags/broken.py", 2, Severity.ERROR),  # broken.py failed: kept
+        Finding("airflow-name-missing", Severity.ERROR, "x", "m", "h", "dags/broken.py", 5),
+    ]
+    report = ImportReport(
+        files=[FileStat("a.py", 0.1, 1, 1), FileStat("broken.py", 0.1, 0, 0)],
+        errors=["broken.py"],
+        dags_rel="dags",
+        modules=frozenset({"tlz", "toolz"}),
+    )
+    kept = verified_by_dagbag(findings, report)
+    assert [(f.code, f.subject, f.file) for f in kept] == [
+        ("import-unavailable", "mystery", "dags/broken.py"),
+        ("airflow-name-missing", "x", "dags/broken.py"),
+        ("import-verified", "imports", None),
+    ]
+    assert "`tlz.curried` (dags/b.py:9)" in kept[-1].message
