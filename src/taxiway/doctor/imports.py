@@ -87,6 +87,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "pyathena": ("pyathena",),
     "awswrangler": ("awswrangler",),
     "mypy_boto3_s3": ("mypy-boto3-s3",),
+    "cosmos": ("astronomer-cosmos",),
+    "dbt": ("dbt-core",),
+    "great_expectations_provider": ("airflow-provider-great-expectations",),
 }
 
 
