@@ -5,6 +5,13 @@ default); Variable and Connection reads hit the metadata database or the secrets
 network and file I/O block the parser, and heavy imports add seconds. Code that runs at parse
 time is the module body, class bodies, decorators and default arguments, and the body of a
 ``@dag`` function (called at module level); task functions run later and are skipped.
+
+Names are followed to what they are bound to (:class:`ParseTimeAnalysis`): calling a
+``@task`` function at parse time only builds an XComArg, whatever the function is called;
+calling a plain function of the same module, or one imported from the dags folder, runs its
+body; importing a module of the dags folder (``import config``) runs that module's body.
+Findings land where the work is (``dags/config.py:5``), once, naming the DAG file that
+reaches it.
 """
 
 from __future__ import annotations
