@@ -180,7 +180,10 @@ def serve(
         project_dir, mwaa_version, python, cache, rebuild, progress, layout
     )
     if isinstance(built, InstallFailure):
-        return on_findings([*findings, install_failure_finding(built, spec)])
+        requirements = (
+            layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
+        )
+        return on_findings([*findings, install_failure_finding(built, spec, requirements)])
     if findings:
         on_findings(findings)
     previous = _stop_on_signals()
