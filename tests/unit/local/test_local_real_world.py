@@ -102,3 +102,12 @@ def test_static_import_guesses_yield_to_the_environment() -> None:
         ("import-verified", "imports", None),
     ]
     assert "`tlz.curried` (dags/b.py:9)" in kept[-1].message
+
+
+def test_quoted_constraints_url_is_served_from_the_shipped_copy(tmp_path: Path) -> None:
+    from taxiway.local.target import rewrite_requirements
+
+    url = "https://raw.githubusercontent.com/apache/airflow/constraints-2.11.2/constraints-3.12.txt"
+    user = rewrite_requirements(f'--constraint "{url}"\ndag-factory==1.0.1\n', tmp_path)
+    assert user.text == "-c {constraints:2.11.2}\ndag-factory==1.0.1\n"  # no download
+    assert user.local_constraints == {url: "2.11.2"}
