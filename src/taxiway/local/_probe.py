@@ -85,6 +85,13 @@ def probe_plugins() -> dict[str, Any]:
     }
 
 
+def installed_modules() -> dict[str, Any]:
+    """Top-level import names of every installed distribution (their own metadata)."""
+    from importlib.metadata import packages_distributions
+
+    return {"names": sorted(packages_distributions())}
+
+
 def _guarded(fn: Any, *args: Any) -> dict[str, Any]:
     try:
         result = fn(*args)
@@ -109,7 +116,11 @@ def main(argv: list[str]) -> int:
     elif mode == "plugins":
         result = _guarded(probe_plugins)
     elif mode == "all":
-        result = {"plugins": _guarded(probe_plugins), "dags": _guarded(probe_dags, argv[2])}
+        result = {
+            "plugins": _guarded(probe_plugins),
+            "dags": _guarded(probe_dags, argv[2]),
+            "modules": _guarded(installed_modules),
+        }
     else:
         raise SystemExit(f"unknown probe {mode!r}")
     sys.stdout.flush()

@@ -20,17 +20,17 @@ import shutil
 import subprocess
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.local.interpreters import uv_bin, uv_env
+from taxiway.local.progress import Progress, quiet
 from taxiway.local.target import MWAA_PLUGINS_DIR, PLUGINS_PLACEHOLDER, EnvSpec, data_text
 
 MARKER = "taxiway-env.json"
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,6 @@ class InstallFailure:
     step: str
     command: list[str]
     message: str
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @contextmanager
@@ -153,7 +149,7 @@ def ensure(
     spec: EnvSpec,
     cache: Path,
     rebuild: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> BuiltEnv | InstallFailure:
     """Reuse the cached environment for ``spec`` or build it; an install error is returned."""
     root = cache / spec.dirname

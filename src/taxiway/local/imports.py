@@ -45,6 +45,9 @@ class ImportReport:
     plugins: list[str] = field(default_factory=list)
     airflow_import_seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # files (relative to dags) that failed
+    dags_rel: str = ""  # the dags folder relative to the project root
+    modules: frozenset[str] = frozenset()  # top-level import names installed in the env
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,6 @@ import re
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from taxiway.errors import ToolchainError, UsageError
 from taxiway.findings import Finding, Severity
 from taxiway.local import environment, target
 from taxiway.local.interpreters import uv_bin, uv_env
+from taxiway.local.progress import Progress, quiet
 from taxiway.local.project import find_layout
 from taxiway.local.target import MWAA_PLUGINS_DIR
 
@@ -50,10 +50,6 @@ class PackageResult:
             "requirements": str(self.requirements_path) if self.requirements_path else None,
             "wheels": self.wheels,
         }
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def pip_download_command(
@@ -112,15 +108,16 @@ def package_requirements(
     mwaa_version: str,
     out: Path,
     requirements_out: Path | None = None,
-    progress: Callable[[str], None] = _quiet,
+    progress: Progress = quiet,
+    requirements: Path | None = None,
 ) -> PackageResult:
     """Download MWAA-platform wheels for the project's requirements into ``out`` (a zip)."""
     release = mwaa.release(mwaa_version)
-    layout = find_layout(project_dir)
+    layout = find_layout(project_dir, requirements=requirements)
     if layout.requirements is None:
         raise UsageError(
             f"`{project_dir}` has no requirements.txt; nothing to package "
-            "(put it at the project root or in requirements/)."
+            "(put it at the project root or in requirements/, or pass --requirements)."
         )
     spec = target.env_spec(release, release.python_full, "", layout.requirements)
     result = PackageResult()

@@ -9,27 +9,25 @@ static findings are added so one command gives the whole picture.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from taxiway import mwaa
+from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
 from taxiway.local import environment, imports, interpreters, startup, target
 from taxiway.local.environment import BuiltEnv, InstallFailure
+from taxiway.local.progress import Progress, quiet
 from taxiway.local.project import Layout, find_layout
 
-Progress = Callable[[str], None]
 SLOW_PARSE_SECONDS = 2.0
+PASSED_THROUGH = ("AIRFLOW_VAR_", "AIRFLOW_CONN_")
 PROBE_TIMEOUT_SECONDS = 900.0
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass
@@ -68,23 +66,33 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def probe_environment(
-    layout: Layout, plugins_dir: Path | None, home: Path, pycache: Path
+    layout: Layout,
+    plugins_dir: Path | None,
+    home: Path,
+    pycache: Path,
+    variables: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment for the import subprocess: a scratch AIRFLOW_HOME, no inherited config.
 
-    Bytecode goes to ``pycache`` (inside the cached environment): warm runs skip compiling
-    Airflow again, and the project's folders stay free of ``__pycache__``.
+    Airflow Variables and Connections given as ``AIRFLOW_VAR_*``/``AIRFLOW_CONN_*`` pass
+    through (real DAG files read Variables at parse time), ``variables`` (from
+    ``--variables``) are added the same way; every other ``AIRFLOW*`` setting is dropped so
+    the user's own Airflow configuration does not leak in. Bytecode goes to ``pycache``
+    (inside the cached environment): warm runs skip compiling Airflow again, and the
+    project's folders stay free of ``__pycache__``.
     """
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("AIRFLOW", "PYTHON", "VIRTUAL_ENV", "UV_"))
+        if k.startswith(PASSED_THROUGH)
+        or not k.startswith(("AIRFLOW", "PYTHON", "VIRTUAL_ENV", "UV_"))
     }
+    env.update(variables_environment(variables or {}))
     env.update(
         {
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags_folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_dir or home / "plugins"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "PYTHONPYCACHEPREFIX": str(pycache),
@@ -93,8 +101,37 @@ def probe_environment(
     return env
 
 
+def load_variables(path: Path) -> dict[str, str]:
+    """The Variables of an ``airflow variables export`` file: {key: value as Airflow stores it}.
+
+    Values that are not strings (the export writes JSON objects for JSON Variables) are
+    stored as their JSON text, which ``Variable.get(key, deserialize_json=True)`` reads back.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            f"Cannot read Variables file `{path}`: {exc}; pass the JSON that "
+            "`airflow variables export FILE` writes."
+        ) from exc
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"Variables file `{path}` is not a JSON object of key -> value; pass the JSON that "
+            "`airflow variables export FILE` writes."
+        )
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+
+
+def variables_environment(variables: dict[str, str]) -> dict[str, str]:
+    """``AIRFLOW_VAR_<KEY>`` for each Variable: Airflow's environment-variable secrets backend."""
+    return {f"AIRFLOW_VAR_{key.upper()}": value for key, value in variables.items()}
+
+
 def check_imports(
-    built: BuiltEnv, layout: Layout, slow_seconds: float = SLOW_PARSE_SECONDS
+    built: BuiltEnv,
+    layout: Layout,
+    slow_seconds: float = SLOW_PARSE_SECONDS,
+    variables: dict[str, str] | None = None,
 ) -> imports.ImportReport:
     """Import plugins and DAGs in ``built``; findings for every failure."""
     report = imports.ImportReport()
@@ -103,9 +140,9 @@ def check_imports(
         plugins_dir = None
         if layout.plugins is not None:
             plugins_dir = imports.unpack_plugins(layout.plugins, home)
-        env = probe_environment(layout, plugins_dir, home, built.root / "pycache")
+        env = probe_environment(layout, plugins_dir, home, built.root / "pycache", variables)
         result, stderr = imports.run_probe(
-            built.python, "all", [str(layout.dags)], env, PROBE_TIMEOUT_SECONDS
+            built.python, "all", [str(layout.dags_folder)], env, PROBE_TIMEOUT_SECONDS
         )
     if result is None:
         report.findings.append(
@@ -133,11 +170,14 @@ def check_imports(
                     "(a requirement replaced one of its dependencies); check requirements.txt.",
                 )
             )
+    modules = result.get("modules", {})
+    if modules.get("ok"):
+        report.modules = frozenset(str(n) for n in modules.get("names", []))
     dags = result.get("dags", {})
     if dags.get("ok"):
-        report.files, found = imports.dag_findings(
-            dags, _rel(layout.dags, layout.root), slow_seconds
-        )
+        report.dags_rel = _rel(layout.dags_folder, layout.root)
+        report.files, found = imports.dag_findings(dags, report.dags_rel, slow_seconds)
+        report.errors = sorted(dags.get("import_errors", {}))
         report.findings += found
         report.dag_ids = list(dags.get("dag_ids", []))
         report.airflow_import_seconds = float(dags.get("airflow_import_seconds", 0.0))
@@ -148,40 +188,62 @@ def check_imports(
     return report
 
 
-def doctor_findings(project_dir: Path, mwaa_version: str) -> list[Finding]:
-    """The doctor's static findings, when the doctor is installed."""
-    try:
-        from taxiway.doctor import check_project
-    except ImportError:
-        return [
-            Finding(
-                code="doctor-unavailable",
-                severity=Severity.INFO,
-                subject="doctor",
-                message="`taxiway.doctor` is not importable; static checks were skipped.",
-                hint="Run `taxiway doctor` separately.",
-            )
-        ]
-    found: list[Finding] = check_project(project_dir, mwaa_version)
-    return found
+def doctor_findings(layout: Layout, mwaa_version: str) -> list[Finding]:
+    """The doctor's static findings on the same layout (explicit paths included)."""
+    from taxiway.doctor.project import check_project
+
+    return check_project(layout.root, mwaa_version, layout)
 
 
-def install_failure_finding(failure: InstallFailure, spec: target.EnvSpec) -> Finding:
+def verified_by_dagbag(findings: list[Finding], report: imports.ImportReport) -> list[Finding]:
+    """Drop static import guesses that the built environment proved wrong.
+
+    The doctor maps import names to distributions by name. The environment built like
+    MWAA's knows better: an ``import-unavailable`` whose top-level module an installed
+    distribution provides (its own metadata: ``packages_distributions()``) is dropped, and so
+    is any static import finding about a file Airflow's DagBag imported without error. One
+    info finding lists what was dropped.
+    """
+    parsed = {f.file for f in report.files} - set(report.errors)
+    prefix = report.dags_rel.rstrip("/") + "/" if report.dags_rel not in ("", ".") else ""
+    imported = {prefix + f for f in parsed}
+    static = {"import-unavailable", "airflow-module-missing", "airflow-name-missing"}
+
+    def disproved(f: Finding) -> bool:
+        if f.code == "import-unavailable" and f.subject.split(".")[0] in report.modules:
+            return not f.subject.startswith("airflow.")  # providers: the name says which
+        return f.code in static and f.severity is Severity.ERROR and f.file in imported
+
+    dropped = [f for f in findings if disproved(f)]
+    if not dropped:
+        return findings
+    kept = [f for f in findings if not disproved(f)]
+    names = ", ".join(f"`{f.subject}` ({f.file}:{f.line})" for f in dropped)
+    kept.append(
+        Finding(
+            code="import-verified",
+            severity=Severity.INFO,
+            subject="imports",
+            message=f"The environment built like MWAA's imports what the doctor doubted: {names}.",
+            hint="",
+        )
+    )
+    return kept
+
+
+def install_failure_finding(
+    failure: InstallFailure, spec: target.EnvSpec, requirements: str = "requirements.txt"
+) -> Finding:
+    """``install-failed`` (the resolver: MWAA fails too) or ``install-failed-locally``."""
+    from taxiway.local.failures import classify, failure_finding
+
     if failure.step == "requirements":
-        subject, what = "requirements.txt", "`requirements.txt` cannot be installed"
+        subject, what = requirements, f"`{requirements}`"
     else:
         subject = f"apache-airflow=={spec.release.version}"
-        what = f"Airflow `{spec.release.version}` with MWAA's providers cannot be installed"
-    return Finding(
-        code="install-failed",
-        severity=Severity.ERROR,
-        subject=subject,
-        message=f"{what} under MWAA's constraints; MWAA would fail the same way.\n"
-        + failure.message,
-        hint="Drop or relax the pin the resolver names; MWAA's essential pins "
-        "(Airflow, Flask, Celery, SQLAlchemy...) cannot be overridden.",
-        file="requirements.txt" if failure.step == "requirements" else None,
-    )
+        what = f"Airflow `{spec.release.version}` with MWAA's providers"
+    file = requirements if failure.step == "requirements" else None
+    return failure_finding(classify(failure.message), what, subject, file, failure.message)
 
 
 def prepare(
@@ -190,11 +252,15 @@ def prepare(
     python: str | None = None,
     cache: Path | None = None,
     rebuild: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
+    layout: Layout | None = None,
 ) -> tuple[Layout, target.EnvSpec, BuiltEnv | InstallFailure, list[Finding], dict[str, float]]:
-    """Layout, interpreter and environment: the common first half of test and start."""
+    """Layout, interpreter and environment: the common first half of test and start.
+
+    ``layout`` carries explicit paths (``--requirements`` ...); by default it is found.
+    """
     release = mwaa.release(mwaa_version)
-    layout = find_layout(project_dir)
+    layout = layout or find_layout(project_dir)
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     started = time.perf_counter()
@@ -228,21 +294,30 @@ def local_test(
     python: str | None = None,
     cache: Path | None = None,
     rebuild: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     slow_seconds: float = SLOW_PARSE_SECONDS,
     startup_timeout: float = startup.MWAA_TIMEOUT_SECONDS,
     with_doctor: bool = True,
+    layout: Layout | None = None,
+    variables: dict[str, str] | None = None,
 ) -> LocalReport:
-    """Run every local check of ``project_dir`` against MWAA ``mwaa_version``."""
+    """Run every local check of ``project_dir`` against MWAA ``mwaa_version``.
+
+    ``variables`` (``--variables``) reach the DAG files as ``AIRFLOW_VAR_*``. Static doctor
+    findings about imports are dropped for files the real DagBag imported.
+    """
     t0 = time.perf_counter()
     layout, spec, built, findings, timings = prepare(
-        project_dir, mwaa_version, python, cache, rebuild, progress
+        project_dir, mwaa_version, python, cache, rebuild, progress, layout
     )
     report = LocalReport(mwaa_version, findings, interpreter=spec.interpreter, timings=timings)
     if with_doctor:
-        report.findings += doctor_findings(layout.root, mwaa_version)
+        report.findings += doctor_findings(layout, mwaa_version)
     if isinstance(built, InstallFailure):
-        report.findings.append(install_failure_finding(built, spec))
+        requirements = (
+            layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
+        )
+        report.findings.append(install_failure_finding(built, spec, requirements))
         report.timings["total"] = time.perf_counter() - t0
         return report
     report.env = built
@@ -259,9 +334,10 @@ def local_test(
             hint="`--rebuild` ignores the cache." if built.cached else "",
         )
     )
-    progress(f"Importing DAGs from {layout.dags} with Airflow {mwaa_version}'s DagBag")
+    progress(f"Importing DAGs from {layout.dags_folder} with Airflow {mwaa_version}'s DagBag")
     started = time.perf_counter()
-    report.imports = check_imports(built, layout, slow_seconds)
+    report.imports = check_imports(built, layout, slow_seconds, variables)
+    report.findings = verified_by_dagbag(report.findings, report.imports)
     report.findings += report.imports.findings
     report.timings["imports"] = time.perf_counter() - started
     if layout.startup is not None:

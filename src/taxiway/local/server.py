@@ -23,15 +23,11 @@ from typing import Any
 from taxiway.findings import Finding
 from taxiway.local import imports
 from taxiway.local.environment import BuiltEnv, InstallFailure
+from taxiway.local.progress import Progress, quiet
 from taxiway.local.project import Layout
-from taxiway.local.runner import install_failure_finding, prepare
+from taxiway.local.runner import install_failure_finding, prepare, variables_environment
 
-Progress = Callable[[str], None]
 STARTUP_TIMEOUT_SECONDS = 300.0
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def airflow_home(built: BuiltEnv, layout: Layout) -> Path:
@@ -48,7 +44,13 @@ def health_url(port: int, airflow_major: int) -> str:
     return f"http://localhost:{port}/health"
 
 
-def server_environment(built: BuiltEnv, layout: Layout, home: Path, port: int) -> dict[str, str]:
+def server_environment(
+    built: BuiltEnv,
+    layout: Layout,
+    home: Path,
+    port: int,
+    variables: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Airflow's settings for a local standalone run on the project's folders."""
     plugins = home / "plugins"
     if layout.plugins is not None:
@@ -62,7 +64,7 @@ def server_environment(built: BuiltEnv, layout: Layout, home: Path, port: int) -
             "PATH": f"{built.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "VIRTUAL_ENV": str(built.python.parent.parent),
             "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags_folder),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
@@ -70,16 +72,19 @@ def server_environment(built: BuiltEnv, layout: Layout, home: Path, port: int) -
             "PYTHONPYCACHEPREFIX": str(built.root / "pycache"),
         }
     )
+    env.update(variables_environment(variables or {}))  # --variables, as AIRFLOW_VAR_*
     return env
 
 
-def launch(built: BuiltEnv, layout: Layout, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+def launch(
+    built: BuiltEnv, layout: Layout, port: int, variables: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
     """Start ``airflow standalone``; its output goes to ``<home>/standalone.log``."""
     home = airflow_home(built, layout)
     log = (home / "standalone.log").open("ab")
     proc = subprocess.Popen(
         [str(built.bin / "airflow"), "standalone"],
-        env=server_environment(built, layout, home, port),
+        env=server_environment(built, layout, home, port, variables),
         cwd=home,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -165,19 +170,24 @@ def serve(
     cache: Path | None = None,
     rebuild: bool = False,
     port: int = 8080,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     on_findings: Callable[[list[Finding]], int] = lambda _: 1,
+    layout: Layout | None = None,
+    variables: dict[str, str] | None = None,
 ) -> int:
     """Build or reuse the environment, run Airflow until Ctrl-C; return an exit code."""
     layout, spec, built, findings, _ = prepare(
-        project_dir, mwaa_version, python, cache, rebuild, progress
+        project_dir, mwaa_version, python, cache, rebuild, progress, layout
     )
     if isinstance(built, InstallFailure):
-        return on_findings([*findings, install_failure_finding(built, spec)])
+        requirements = (
+            layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
+        )
+        return on_findings([*findings, install_failure_finding(built, spec, requirements)])
     if findings:
         on_findings(findings)
     previous = _stop_on_signals()
-    proc, home = launch(built, layout, port)
+    proc, home = launch(built, layout, port, variables)
     progress(f"Starting Airflow {mwaa_version} (standalone); log: {home / 'standalone.log'}")
     try:
         url = health_url(port, spec.release.airflow_major)

@@ -114,7 +114,7 @@ def rewrite_requirements(text: str, base_dir: Path) -> UserRequirements:
             continue
         m = _INCLUDE_OPT.match(line.split("#", 1)[0])
         if m:
-            target = m.group(3)
+            target = m.group(3).strip("\"'")  # pip accepts a quoted URL
             if target in urls and m.group(1) in ("-c", "--constraint"):
                 substituted[target] = urls[target]
                 out.append(f"-c {{constraints:{urls[target]}}}")
