@@ -19,6 +19,7 @@ from typing import Any
 from taxiway.engines.duckdb import connect
 from taxiway.events.contract import CURATED_COLUMNS, QUARANTINE_COLUMNS
 from taxiway.lake.layout import Lake
+from taxiway.sql.literal import literal
 
 _HOUR_COLUMNS = (
     "{landing_hour: 'VARCHAR', run_id: 'VARCHAR', finished_at: 'VARCHAR', "
@@ -26,10 +27,6 @@ _HOUR_COLUMNS = (
     "quarantined: 'BIGINT', quarantined_by_reason: 'MAP(VARCHAR, BIGINT)', "
     "event_dates: 'VARCHAR[]'}"
 )
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _empty(columns: tuple[tuple[str, str], ...]) -> str:
@@ -65,12 +62,14 @@ class DuckDBCatalog:
         hours = root / "manifests" / "hours" / "*.json"
         runs = root / "manifests" / "runs" / "*.json"
         if self.lake.partition_files():
-            sql = f"SELECT * FROM read_parquet({_lit(str(events))}, hive_partitioning = false)"
+            sql = f"SELECT * FROM read_parquet({literal(str(events))}, hive_partitioning = false)"
         else:
             sql = _empty(CURATED_COLUMNS)
         con.execute(f"CREATE OR REPLACE VIEW events AS {sql}")
         if self.lake.quarantine_files():
-            sql = f"SELECT * FROM read_parquet({_lit(str(quarantine))}, hive_partitioning = false)"
+            sql = (
+                f"SELECT * FROM read_parquet({literal(str(quarantine))}, hive_partitioning = false)"
+            )
         else:
             sql = _empty(QUARANTINE_COLUMNS)
         con.execute(f"CREATE OR REPLACE VIEW quarantine AS {sql}")
@@ -78,7 +77,7 @@ class DuckDBCatalog:
             sql = f"""SELECT strptime(landing_hour, '%Y-%m-%dT%H') AS landing_hour, run_id,
                 input_records, curated_new, duplicates, quarantined, quarantined_by_reason,
                 event_dates, CAST(finished_at AS TIMESTAMPTZ) AS finished_at
-                FROM read_json({_lit(str(hours))}, columns = {_HOUR_COLUMNS})"""
+                FROM read_json({literal(str(hours))}, columns = {_HOUR_COLUMNS})"""
         else:
             sql = _empty(
                 (
@@ -98,7 +97,7 @@ class DuckDBCatalog:
             sql = f"""SELECT run_id, engine, CAST(started_at AS TIMESTAMPTZ) AS started_at,
                 CAST(finished_at AS TIMESTAMPTZ) AS finished_at,
                 totals.input_records, totals.curated_new, totals.duplicates, totals.quarantined
-                FROM read_json({_lit(str(runs))}, columns = {{run_id: 'VARCHAR',
+                FROM read_json({literal(str(runs))}, columns = {{run_id: 'VARCHAR',
                 engine: 'VARCHAR', started_at: 'VARCHAR', finished_at: 'VARCHAR',
                 totals: 'STRUCT(input_records BIGINT, curated_new BIGINT, duplicates BIGINT,
                 quarantined BIGINT)'}})"""

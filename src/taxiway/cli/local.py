@@ -1,7 +1,7 @@
 """`taxiway local`: install and import-test an Airflow project as a target MWAA version would.
 
 No Docker: uv builds a cached virtual environment per target. Heavy work happens in
-:mod:`taxiway.local`, imported inside the commands so ``taxiway --help`` stays fast.
+:mod:`taxiway.runner`, imported inside the commands so ``taxiway --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def test_cmd(
 ) -> None:
     """Install the project as MWAA would, import every DAG and plugin, run startup.sh."""
     from taxiway.cli import render
-    from taxiway.local.project import find_layout
-    from taxiway.local.runner import load_variables, local_test
+    from taxiway.runner.check import load_variables, local_test
+    from taxiway.runner.project import find_layout
 
     layout = find_layout(project, requirements, dags, plugins, startup)
     values = load_variables(variables) if variables is not None else None
@@ -117,9 +117,9 @@ def start_cmd(
 ) -> None:
     """Run a real Airflow (standalone) on the project; Ctrl-C stops it."""
     from taxiway.cli import render
-    from taxiway.local import server
-    from taxiway.local.project import find_layout
-    from taxiway.local.runner import load_variables
+    from taxiway.runner import server
+    from taxiway.runner.check import load_variables
+    from taxiway.runner.project import find_layout
 
     layout = find_layout(project, requirements, dags, plugins, startup)
 
@@ -153,7 +153,7 @@ def package_cmd(
 ) -> None:
     """Download wheels for MWAA's platform (manylinux x86_64) into a plugins zip."""
     from taxiway.cli import render
-    from taxiway.local.package import package_requirements
+    from taxiway.runner.package import package_requirements
 
     result = package_requirements(
         project,

@@ -48,7 +48,7 @@ def requirements_for_uv(parsed: ParsedRequirements) -> str:
 
 def uv_binary() -> str:
     """The uv executable: the one lookup, shared with the local runner."""
-    from taxiway.local.interpreters import uv_bin
+    from taxiway.runner.interpreters import uv_bin
 
     return uv_bin()
 

@@ -6,7 +6,7 @@ tasks curate the same files `taxiway run` does; (2) ``airflow standalone`` (api-
 scheduler, dag-processor, triggerer) in its own process group; (3) once the API answers and the
 dag processor has parsed ``taxiway_hourly``: unpause it and create a backfill over the landing
 hours found on disk, so each generated hour gets its run; (4) Ctrl-C, SIGTERM or SIGHUP stop
-the whole process group (:func:`taxiway.local.server.stop` escalates to SIGKILL because the
+the whole process group (:func:`taxiway.runner.server.stop` escalates to SIGKILL because the
 dag processor ignores SIGTERM).
 
 Which hour a run curates is the DAG's business (its timetable); this module only asks Airflow
@@ -283,7 +283,7 @@ def serve(
     """
     import signal
 
-    from taxiway.local import server
+    from taxiway.runner import server
 
     def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -338,7 +338,7 @@ def _group_alive(pid: int) -> bool:
 
 def _wait_login(home: Path, proc: subprocess.Popen[bytes]) -> tuple[str, str] | None:
     """The generated admin login; standalone writes it shortly after the API is up."""
-    from taxiway.local import server
+    from taxiway.runner import server
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from taxiway import mwaa
 from taxiway.doctor.startup import check_startup
-from taxiway.local import startup as local_startup
+from taxiway.runner import startup as local_startup
 
 VENV_BIN = Path(sys.executable).parent
 # names the two old copies disagreed on, plus both ends of the Airflow 2/3 split

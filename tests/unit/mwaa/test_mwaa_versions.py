@@ -5,7 +5,7 @@ from __future__ import annotations
 from taxiway import mwaa
 from taxiway.doctor.reqcheck import check_requirements
 from taxiway.doctor.requirements import parse_requirements_text
-from taxiway.local.interpreters import Interpreter
+from taxiway.runner.interpreters import Interpreter
 
 
 def test_versions_sort_as_versions() -> None:

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.findings import Finding
-from taxiway.local import imports
-from taxiway.local.environment import BuiltEnv, InstallFailure
-from taxiway.local.progress import Progress, quiet
-from taxiway.local.project import Layout
-from taxiway.local.runner import install_failure_finding, prepare, variables_environment
+from taxiway.runner import imports
+from taxiway.runner.check import install_failure_finding, prepare, variables_environment
+from taxiway.runner.environment import BuiltEnv, InstallFailure
+from taxiway.runner.progress import Progress, quiet
+from taxiway.runner.project import Layout
 
 STARTUP_TIMEOUT_SECONDS = 300.0
 

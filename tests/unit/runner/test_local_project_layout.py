@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from taxiway.errors import UsageError
-from taxiway.local.project import find_layout
+from taxiway.runner.project import find_layout
 
 
 def test_mwaa_bucket_layout(tmp_path: Path) -> None:

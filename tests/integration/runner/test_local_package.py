@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from taxiway.findings import Severity
-from taxiway.local.package import package_requirements
-from taxiway.local.runner import local_test
+from taxiway.runner.check import local_test
+from taxiway.runner.package import package_requirements
 
 pytestmark = pytest.mark.integration
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from taxiway.findings import Severity
-from taxiway.local import startup
+from taxiway.runner import startup
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taxiway import mwaa
-from taxiway.local import package, target
+from taxiway.runner import package, target
 
 PIP_FAILURE = """\
 Collecting toolz==1.0.0

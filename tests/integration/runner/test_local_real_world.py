@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.local.runner import load_variables, local_test
+from taxiway.runner.check import load_variables, local_test
 
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from taxiway.findings import Severity
-from taxiway.local.runner import LocalReport, local_test
+from taxiway.runner.check import LocalReport, local_test
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from taxiway.findings import Severity
-from taxiway.local import imports
+from taxiway.runner import imports
 
 SYNTAX_TB = (
     "Traceback (most recent call last):\n"

@@ -23,11 +23,11 @@ from typing import Any
 from taxiway import mwaa
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.findings import Finding, Severity
-from taxiway.local import environment, target
-from taxiway.local.interpreters import uv_bin, uv_env
-from taxiway.local.progress import Progress, quiet
-from taxiway.local.project import find_layout
-from taxiway.local.target import MWAA_PLUGINS_DIR
+from taxiway.runner import environment, target
+from taxiway.runner.interpreters import uv_bin, uv_env
+from taxiway.runner.progress import Progress, quiet
+from taxiway.runner.project import find_layout
+from taxiway.runner.target import MWAA_PLUGINS_DIR
 
 # AL2023 has glibc 2.34; pip expands a manylinux tag to every older compatible one.
 PLATFORMS = ("manylinux_2_34_x86_64", "manylinux2014_x86_64")

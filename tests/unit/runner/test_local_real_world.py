@@ -10,9 +10,9 @@ import pytest
 
 from taxiway.errors import UsageError
 from taxiway.findings import Severity
-from taxiway.local.failures import classify, failure_finding
-from taxiway.local.project import find_layout
-from taxiway.local.runner import load_variables, probe_environment
+from taxiway.runner.check import load_variables, probe_environment
+from taxiway.runner.failures import classify, failure_finding
+from taxiway.runner.project import find_layout
 
 # Tails of real uv failures (shortened).
 DNS = (
@@ -76,8 +76,8 @@ def test_variables_file_is_what_airflow_variables_export_writes(tmp_path: Path) 
 
 def test_static_import_guesses_yield_to_the_environment() -> None:
     from taxiway.findings import Finding
-    from taxiway.local.imports import FileStat, ImportReport
-    from taxiway.local.runner import verified_by_dagbag
+    from taxiway.runner.check import verified_by_dagbag
+    from taxiway.runner.imports import FileStat, ImportReport
 
     def unavailable(subject: str, file: str, line: int, severity: Severity) -> Finding:
         return Finding("import-unavailable", severity, subject, "m", "h", file, line)
@@ -105,7 +105,7 @@ def test_static_import_guesses_yield_to_the_environment() -> None:
 
 
 def test_quoted_constraints_url_is_served_from_the_shipped_copy(tmp_path: Path) -> None:
-    from taxiway.local.target import rewrite_requirements
+    from taxiway.runner.target import rewrite_requirements
 
     url = "https://raw.githubusercontent.com/apache/airflow/constraints-2.11.2/constraints-3.12.txt"
     user = rewrite_requirements(f'--constraint "{url}"\ndag-factory==1.0.1\n', tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taxiway import mwaa
-from taxiway.local import environment, target
+from taxiway.runner import environment, target
 
 
 def test_user_requirements_get_essentials_always_and_constraints_when_missing(

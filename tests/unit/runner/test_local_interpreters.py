@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from taxiway.errors import ToolchainError
-from taxiway.local import interpreters
+from taxiway.runner import interpreters
 
 HERE = ".".join(map(str, sys.version_info[:2]))
 

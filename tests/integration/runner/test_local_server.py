@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.local import server
-from taxiway.local.environment import BuiltEnv
-from taxiway.local.runner import prepare
+from taxiway.runner import server
+from taxiway.runner.check import prepare
+from taxiway.runner.environment import BuiltEnv
 
 pytestmark = pytest.mark.integration
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"

@@ -20,10 +20,10 @@ from typing import Any
 from taxiway import mwaa
 from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
-from taxiway.local import environment, imports, interpreters, startup, target
-from taxiway.local.environment import BuiltEnv, InstallFailure
-from taxiway.local.progress import Progress, quiet
-from taxiway.local.project import Layout, find_layout
+from taxiway.runner import environment, imports, interpreters, startup, target
+from taxiway.runner.environment import BuiltEnv, InstallFailure
+from taxiway.runner.progress import Progress, quiet
+from taxiway.runner.project import Layout, find_layout
 
 SLOW_PARSE_SECONDS = 2.0
 PASSED_THROUGH = ("AIRFLOW_VAR_", "AIRFLOW_CONN_")
@@ -235,7 +235,7 @@ def install_failure_finding(
     failure: InstallFailure, spec: target.EnvSpec, requirements: str = "requirements.txt"
 ) -> Finding:
     """``install-failed`` (the resolver: MWAA fails too) or ``install-failed-locally``."""
-    from taxiway.local.failures import classify, failure_finding
+    from taxiway.runner.failures import classify, failure_finding
 
     if failure.step == "requirements":
         subject, what = requirements, f"`{requirements}`"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from taxiway import mwaa
-from taxiway.local import target
+from taxiway.runner import target
 
 
 def test_base_requirements_are_airflow_with_mwaa_extras_and_every_builtin_provider() -> None:

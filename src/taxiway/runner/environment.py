@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taxiway.errors import ToolchainError, UsageError
-from taxiway.local.interpreters import uv_bin, uv_env
-from taxiway.local.progress import Progress, quiet
-from taxiway.local.target import MWAA_PLUGINS_DIR, PLUGINS_PLACEHOLDER, EnvSpec, data_text
+from taxiway.runner.interpreters import uv_bin, uv_env
+from taxiway.runner.progress import Progress, quiet
+from taxiway.runner.target import MWAA_PLUGINS_DIR, PLUGINS_PLACEHOLDER, EnvSpec, data_text
 
 MARKER = "taxiway-env.json"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from taxiway.local.runner import LocalReport, local_test
+from taxiway.runner.check import LocalReport, local_test
 
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"
 # One Airflow 2 and one Airflow 3 target, both Python 3.12 like MWAA.
