@@ -6,10 +6,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PYTHON ?= python3
 SYNC := $(UV) sync --all-extras --frozen
 
-.PHONY: help uv sync demo test unit integration bench lint fmt clean
+.PHONY: help uv sync demo dashboard airflow test unit integration bench lint fmt clean
 
 help:
 	@echo "make demo   - generate a day of events, curate, catalog and report it locally"
+	@echo "make airflow - Airflow's UI on dags/ with the local data (Ctrl-C stops it)"
+	@echo "make dashboard - rebuild data/dashboard.html from the warehouse"
 	@echo "make test   - lint + every test (unit and integration)"
 	@echo "make bench  - benchmarks under benchmarks/ (prints JSON figures)"
 	@echo "make lint   - ruff + mypy"
@@ -25,6 +27,13 @@ sync: uv
 
 demo: sync
 	$(UV) run taxiway demo
+
+# a real Airflow (standalone) on dags/; backfills the generated hours; PORT=8080 by default
+airflow: sync
+	$(UV) run taxiway airflow --port $(or $(PORT),8080)
+
+dashboard: sync
+	$(UV) run taxiway dashboard
 
 lint: sync
 	$(UV) run ruff check src tests benchmarks dags

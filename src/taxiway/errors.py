@@ -30,8 +30,8 @@ class MissingDependencyError(TaxiwayError):
 
     def __init__(self, module: str, extra: str) -> None:
         super().__init__(
-            f"`{module}` is not installed; install it with `uv sync --extra {extra}` "
-            f"(or `pip install 'taxiway[{extra}]'`)."
+            f"`{module}` is not installed (it comes with taxiway's `{extra}` extra); "
+            f"install it: pip install 'taxiway[{extra}]' (in a checkout: uv sync --extra {extra})"
         )
         self.module = module
         self.extra = extra

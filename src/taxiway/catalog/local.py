@@ -4,6 +4,11 @@ Views (always current, absolute paths so the file opens from anywhere):
 ``events``, ``quarantine``, ``hourly_counts`` (latest run per landing hour), ``runs``.
 Tables: the reports, rebuilt by :meth:`DuckDBCatalog.refresh`, also written as Parquet under
 ``reports/``.
+
+Writes to the warehouse happen under the lake lock (one DuckDB writer per file, and never
+while a run publishes); :meth:`DuckDBCatalog.sync` is what every curate calls, with or
+without reports. A read-only connection first rolls forward a publish a crashed run had
+committed (:func:`taxiway.lake.guard.settle`), so a reader never sees half of a run.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from taxiway.engines.duckdb import connect
 from taxiway.events.contract import CURATED_COLUMNS, QUARANTINE_COLUMNS
 from taxiway.lake.layout import Lake
+from taxiway.sql.literal import literal
 
 _HOUR_COLUMNS = (
     "{landing_hour: 'VARCHAR', run_id: 'VARCHAR', finished_at: 'VARCHAR', "
@@ -21,10 +27,6 @@ _HOUR_COLUMNS = (
     "quarantined: 'BIGINT', quarantined_by_reason: 'MAP(VARCHAR, BIGINT)', "
     "event_dates: 'VARCHAR[]'}"
 )
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _empty(columns: tuple[tuple[str, str], ...]) -> str:
@@ -39,10 +41,14 @@ class DuckDBCatalog:
         self.path = lake.warehouse
 
     def connect(self, read_only: bool = False) -> Any:
+        """A connection to the warehouse; read-only ones see no half-published run."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and self.path.exists():
             import duckdb
 
+            from taxiway.lake.guard import settle
+
+            settle(self.lake)
             con = duckdb.connect(str(self.path), read_only=True)
             con.execute("SET TimeZone = 'UTC'")
             return con
@@ -56,12 +62,14 @@ class DuckDBCatalog:
         hours = root / "manifests" / "hours" / "*.json"
         runs = root / "manifests" / "runs" / "*.json"
         if self.lake.partition_files():
-            sql = f"SELECT * FROM read_parquet({_lit(str(events))}, hive_partitioning = false)"
+            sql = f"SELECT * FROM read_parquet({literal(str(events))}, hive_partitioning = false)"
         else:
             sql = _empty(CURATED_COLUMNS)
         con.execute(f"CREATE OR REPLACE VIEW events AS {sql}")
         if self.lake.quarantine_files():
-            sql = f"SELECT * FROM read_parquet({_lit(str(quarantine))}, hive_partitioning = false)"
+            sql = (
+                f"SELECT * FROM read_parquet({literal(str(quarantine))}, hive_partitioning = false)"
+            )
         else:
             sql = _empty(QUARANTINE_COLUMNS)
         con.execute(f"CREATE OR REPLACE VIEW quarantine AS {sql}")
@@ -69,7 +77,7 @@ class DuckDBCatalog:
             sql = f"""SELECT strptime(landing_hour, '%Y-%m-%dT%H') AS landing_hour, run_id,
                 input_records, curated_new, duplicates, quarantined, quarantined_by_reason,
                 event_dates, CAST(finished_at AS TIMESTAMPTZ) AS finished_at
-                FROM read_json({_lit(str(hours))}, columns = {_HOUR_COLUMNS})"""
+                FROM read_json({literal(str(hours))}, columns = {_HOUR_COLUMNS})"""
         else:
             sql = _empty(
                 (
@@ -89,7 +97,7 @@ class DuckDBCatalog:
             sql = f"""SELECT run_id, engine, CAST(started_at AS TIMESTAMPTZ) AS started_at,
                 CAST(finished_at AS TIMESTAMPTZ) AS finished_at,
                 totals.input_records, totals.curated_new, totals.duplicates, totals.quarantined
-                FROM read_json({_lit(str(runs))}, columns = {{run_id: 'VARCHAR',
+                FROM read_json({literal(str(runs))}, columns = {{run_id: 'VARCHAR',
                 engine: 'VARCHAR', started_at: 'VARCHAR', finished_at: 'VARCHAR',
                 totals: 'STRUCT(input_records BIGINT, curated_new BIGINT, duplicates BIGINT,
                 quarantined BIGINT)'}})"""
@@ -108,18 +116,41 @@ class DuckDBCatalog:
             )
         con.execute(f"CREATE OR REPLACE VIEW runs AS {sql}")
 
-    def refresh(self, attribution_window_days: int = 7) -> dict[str, int]:
-        """Register the lake and rebuild every report; return report row counts."""
-        from taxiway.pipeline.reports import build_reports
+    def sync(self, locked: bool = False) -> None:
+        """Create or replace the lake views in the warehouse (under the lake lock).
 
+        ``locked=True``: the caller already holds the lake lock.
+        """
+        if not locked:
+            from taxiway.lake.guard import lake_lock
+
+            with lake_lock(self.lake, "catalog"):
+                return self.sync(locked=True)
         con = self.connect()
         try:
             self.register(con)
-            return build_reports(
-                con, str(self.lake.reports_dir), attribution_window_days=attribution_window_days
-            )
         finally:
             con.close()
+
+    def refresh(
+        self, attribution_window_days: int = 7, only: list[str] | None = None
+    ) -> dict[str, int]:
+        """Register the lake and rebuild the reports (all, or ``only``); return row counts."""
+        from taxiway.lake.guard import lake_lock
+        from taxiway.pipeline.reports import build_reports
+
+        with lake_lock(self.lake, "reports"):
+            con = self.connect()
+            try:
+                self.register(con)
+                return build_reports(
+                    con,
+                    str(self.lake.reports_dir),
+                    attribution_window_days=attribution_window_days,
+                    only=only,
+                )
+            finally:
+                con.close()
 
 
 def open_catalog(root: Path, topic: str = "events") -> DuckDBCatalog:

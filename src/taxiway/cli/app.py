@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import doctor, ingest, local, migrate, pipeline
+from taxiway.cli import airflow_ui, dashboard, doctor, ingest, local, migrate, pipeline, preflight
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -39,23 +39,49 @@ def _root(
 
 
 pipeline.register(app)
+dashboard.register(app)
+airflow_ui.register(app)
 app.add_typer(doctor.app, name="doctor")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
+preflight.register(app)
 
 
 def main() -> None:
-    """Run the CLI; a TaxiwayError becomes one red line and exit code 2."""
+    """Run the CLI; every error it can explain becomes one red line and exit code 2.
+
+    This is the one place errors leave the CLI: a TaxiwayError as it is, an OSError (an
+    unreadable or missing path the user gave) with the path it concerns, and a missing
+    optional library as the install command of its extra. ``--debug`` re-raises.
+    """
     try:
         app()
-    except TaxiwayError as exc:
-        if _state["debug"]:
+    except (TaxiwayError, OSError, ModuleNotFoundError) as exc:
+        error = _explain(exc)
+        if _state["debug"] or error is None:
             raise
         from taxiway.cli.render import fail
 
-        fail(str(exc))
+        fail(error)
         sys.exit(2)
+
+
+def _explain(exc: BaseException) -> str | None:
+    """The one-line message for an error the CLI reports itself, or None to re-raise."""
+    if isinstance(exc, TaxiwayError):
+        return str(exc)
+    if isinstance(exc, ModuleNotFoundError):
+        from taxiway.extras import missing_extra
+
+        missing = missing_extra(exc)
+        return str(missing) if missing else None
+    if isinstance(exc, OSError):
+        what = exc.strerror or exc.__class__.__name__
+        if exc.filename is None:
+            return f"{what}: {exc}; check the paths and permissions you passed."
+        return f"Cannot use `{exc.filename}`: {what}; check the path and its permissions."
+    return None
 
 
 if __name__ == "__main__":

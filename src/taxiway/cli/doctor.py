@@ -176,6 +176,14 @@ def startup(
     _emit(findings, fmt, f"doctor startup {file} (MWAA {target.version})", target)
 
 
+_PROJECT_REQ = typer.Option(
+    None, "--requirements", "-r", help="The requirements file, when not found in the project."
+)
+_PROJECT_DAGS = typer.Option(None, "--dags", help="The dags folder, when not `dags/`.")
+_PROJECT_PLUGINS = typer.Option(None, "--plugins", help="The plugins folder or plugins.zip.")
+_PROJECT_STARTUP = typer.Option(None, "--startup", help="The startup script.")
+
+
 @app.command("project")
 def project(
     folder: Path = typer.Argument(Path("."), help="Folder mirroring the MWAA bucket."),
@@ -186,22 +194,32 @@ def project(
     resolve: bool = typer.Option(
         False, "--resolve", help="Also resolve the requirements with uv (needs PyPI)."
     ),
+    requirements: Path | None = _PROJECT_REQ,
+    dags: Path | None = _PROJECT_DAGS,
+    plugins: Path | None = _PROJECT_PLUGINS,
+    startup: Path | None = _PROJECT_STARTUP,
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
 ) -> None:
-    """Check a whole project: requirements.txt, dags/, plugins/ or plugins.zip, startup.sh."""
+    """Check a whole project: requirements, dags/, plugins/ or plugins.zip, startup script.
+
+    Finds MWAA's bucket layout and the aws-mwaa-local-runner layout
+    (requirements/requirements.txt, startup_script/startup.sh); explicit paths win.
+    """
     from taxiway.doctor.project import check_layout, find_layout
     from taxiway.doctor.requirements import parse_requirements
 
     target = _target(mwaa_version)
-    layout = find_layout(folder)
+    layout = find_layout(folder, requirements, dags, plugins, startup)
     if layout.empty:
         raise UsageError(
             f"`{folder}` has no requirements.txt, dags/, plugins/, plugins.zip or startup.sh; "
-            "pass the folder that mirrors your MWAA bucket."
+            "pass the folder that mirrors your MWAA bucket (or --requirements/--dags/...)."
         )
     findings = check_layout(layout, target)
     if (fix is not None or resolve) and layout.requirements is None:
-        raise UsageError(f"`{folder}` has no requirements.txt to --fix or --resolve.")
+        raise UsageError(
+            f"`{folder}` has no requirements file to --fix or --resolve; pass --requirements."
+        )
     if layout.requirements is not None and (fix is not None or resolve):
         parsed = parse_requirements(layout.requirements)
         if resolve:

@@ -125,22 +125,38 @@ def run(
     env: str = typer.Option("local", "--env", help="Environment from taxiway.yaml."),
     start: str = typer.Option(..., "--from", help="First landing hour, YYYY-MM-DDTHH."),
     end: str = typer.Option(None, "--to", help="Last landing hour (default: --from)."),
-    skip_reports: bool = typer.Option(False, "--skip-reports", help="Curate only."),
+    skip_reports: bool = typer.Option(
+        False, "--skip-reports", help="Curate only (the catalog's lake views still refresh)."
+    ),
     engine: str = typer.Option(
         None, "--engine", help="duckdb (default locally) or spark (Spark local mode)."
+    ),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Fail (exit 2) if another run holds the lake, instead of waiting."
     ),
     fmt: Fmt = typer.Option(Fmt.text, "--format"),
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
-    """Curate landing hours (validate, dedupe, publish), then refresh the catalog and reports."""
+    """Curate landing hours (validate, dedupe, publish), then refresh the catalog and reports.
+
+    One run at a time per lake: a second run waits for the first (or fails with --no-wait).
+    """
     from taxiway.lake.layout import hour_range, parse_hour
+    from taxiway.lake.lock import describe
     from taxiway.pipeline.local import curate_hours, refresh_catalog
 
     settings = _settings(config)
     root = _root(settings, data_dir)
     hours = hour_range(parse_hour(start), parse_hour(end or start))
-    manifest = curate_hours(settings, env, root, hours, engine)
+
+    def waiting(holder: dict[str, object]) -> None:
+        render.info(
+            f"[yellow]waiting[/]: the lake `{root}` is being curated by {describe(holder)}; "
+            "this run starts when it finishes (Ctrl-C to stop, `--no-wait` to fail instead)"
+        )
+
+    manifest = curate_hours(settings, env, root, hours, engine, wait=not no_wait, on_wait=waiting)
     if not skip_reports:
         refresh_catalog(settings, root)
     render.run_summary(manifest, fmt.value)
@@ -239,7 +255,7 @@ def demo(
     from taxiway.lake.manifest import RunManifest
 
     merged = RunManifest(
-        run_id=", ".join(m.run_id for m in manifests),
+        run_id=manifests[0].run_id + (f" +{len(manifests) - 1} more" if len(manifests) > 1 else ""),
         engine="duckdb",
         started_at=manifests[0].started_at,
         finished_at=manifests[-1].finished_at,
@@ -252,8 +268,8 @@ def demo(
     ok = merged.totals["curated_new"] == truth.curated
     render.info(
         f"ground truth: {truth.curated:,} unique valid events, {truth.duplicates:,} duplicates, "
-        f"{sum(truth.quarantined.values()):,} quarantined -> "
-        + ("[green]pipeline matches[/]" if ok else "[red]MISMATCH[/]")
+        f"{sum(truth.quarantined.values()):,} quarantined -> ",
+        ("pipeline matches", "green") if ok else ("MISMATCH", "red"),
     )
     render.info(
         f"hours {format_hour(first)}..{format_hour(first + timedelta(hours=hours - 1))}; "
@@ -261,8 +277,25 @@ def demo(
         f"warehouse: {root / 'warehouse.duckdb'} (open it with `duckdb` or a BI tool; "
         'or `taxiway query "SELECT * FROM campaign_daily_kpis LIMIT 5"`)'
     )
+    _dashboard(root)
     if not ok:
         raise typer.Exit(1)
+
+
+def _dashboard(root: Path) -> None:
+    """Build the HTML dashboard beside the warehouse and say where it is."""
+    from taxiway.dashboard import build
+    from taxiway.errors import MissingDependencyError
+
+    try:
+        path = build(root / "warehouse.duckdb", root / "dashboard.html")
+    except MissingDependencyError as exc:  # the demo's data is fine; only the page is missing
+        render.info(f"[yellow]no dashboard:[/] {exc}")
+        return
+    render.info(
+        f"dashboard: {path.resolve()} (open it in a browser; `taxiway airflow` runs the DAG "
+        "in Airflow's UI)"
+    )
 
 
 def _show_kpis(root: Path, settings) -> None:  # type: ignore[no-untyped-def]

@@ -1,14 +1,22 @@
-"""The only module that prints: rich tables, progress bars, findings in every format."""
+"""The only module that prints: rich tables, progress bars, findings in every format.
+
+Everything printed here that came from a user or from data (requirement lines, paths,
+hints, query results) goes to rich as ``Text``, never as a markup string: rich reads
+``[celery]`` in ``apache-airflow[celery]==2.10.1`` as a style tag and drops it.
+Only the constant styles written in this module are styled.
+"""
 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from taxiway import findings as fmod
 from taxiway.findings import Finding, Severity
@@ -27,24 +35,58 @@ class OutputFormat(StrEnum):
 
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_INDENT = 4
 
 
-def findings_table(findings: Sequence[Finding], title: str) -> Table:
-    """A rich table grouped by severity (errors first) with the hint column."""
-    table = Table(title=title, show_lines=False, expand=False)
-    for col in ("severity", "code", "subject", "where", "message", "hint"):
-        table.add_column(col, overflow="fold")
-    for f in fmod.sort_findings(findings):
-        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
-        table.add_row(
-            f"[{_STYLE[f.severity]}]{f.severity.value}[/]",
-            f.code,
-            f.subject,
-            where,
-            f.message,
-            f.hint,
-        )
-    return table
+def finding_header(f: Finding) -> Text:
+    """``file:line  severity  code  subject``, the one line a finding is known by."""
+    parts: list[str | tuple[str, str]] = []
+    where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "")
+    if where:
+        parts += [(where, "bold"), "  "]
+    parts += [(f.severity.value, _STYLE[f.severity]), "  ", (f.code, "magenta"), "  ", f.subject]
+    return Text.assemble(*parts)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters, broken only at spaces.
+
+    A word wider than that (a URL, a path) stays whole on its own line, for copying; each
+    line of a multi-line message (a script's output tail) is wrapped on its own.
+    """
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(
+            paragraph, width, break_long_words=False, break_on_hyphens=False
+        ) or [""]
+    return lines
+
+
+def finding_body(f: Finding, width: int) -> Text:
+    """The message and then the hint of a finding, wrapped at words and indented."""
+    pad = " " * _INDENT
+    usable = max(width - _INDENT, 30)
+    body = Text()
+    for line in _wrap(f.message, usable):
+        body.append(f"{pad}{line}\n")
+    if f.hint:
+        for i, line in enumerate(_wrap(f"hint: {f.hint}", usable)):
+            body.append(pad)
+            if i == 0:
+                body.append("hint:", style="dim")
+                line = line.removeprefix("hint:")
+            body.append(f"{line}\n")
+    return body
+
+
+def print_finding(f: Finding) -> None:
+    """One finding the way linters print it: the header, then the message and the hint.
+
+    Printed without rich's wrapping (``soft_wrap``): the header stays on one line so a
+    subject or a code is never broken, and the body is wrapped here at words only.
+    """
+    console.print(finding_header(f), soft_wrap=True)
+    console.print(finding_body(f, console.width), soft_wrap=True)
 
 
 def print_findings(
@@ -62,53 +104,60 @@ def print_findings(
     elif fmt is OutputFormat.junit:
         sys.stdout.write(fmod.to_junit(findings, title))
     else:
-        if findings:
-            console.print(findings_table(findings, title))
+        for f in fmod.sort_findings(findings):
+            print_finding(f)
         c = fmod.counts(findings)
         style = "bold red" if c["error"] else ("yellow" if c["warning"] else "green")
         console.print(
-            f"[{style}]{title}: {c['error']} error(s), {c['warning']} warning(s), "
-            f"{c['info']} info[/]"
+            Text(
+                f"{title}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} info",
+                style=style,
+            ),
+            soft_wrap=True,
         )
     return fmod.exit_code(findings)
 
 
 def fail(message: str) -> None:
-    """One red line on stderr (the CLI's error path)."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    """One red line on stderr (the CLI's error path); ``message`` is printed as is."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
-def info(message: str) -> None:
-    err_console.print(message)
+def info(*parts: str | tuple[str, str]) -> None:
+    """A status line on stderr; plain strings print as is, ``(text, style)`` pairs styled."""
+    err_console.print(Text.assemble(*parts))
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
     """A plain rich table; numbers are right-aligned and thousands-separated."""
-    t = Table(title=title, expand=False)
+    t = Table(title=Text(title) if title else None, expand=False)
     numeric = [
         bool(rows) and all(isinstance(r[i], int | float) for r in rows) for i in range(len(columns))
     ]
     for i, col in enumerate(columns):
-        t.add_column(col, justify="right" if numeric[i] else "left", no_wrap=numeric[i] or i == 0)
+        t.add_column(
+            Text(col), justify="right" if numeric[i] else "left", no_wrap=numeric[i] or i == 0
+        )
     for row in rows:
         t.add_row(*(_cell(v) for v in row))
     return t
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
     if value is None:
-        return "[dim]NULL[/]"
+        return Text("NULL", style="dim")
     if isinstance(value, bool):
-        return str(value)
+        return Text(str(value))
     if isinstance(value, int):
-        return f"{value:,}"
+        return Text(f"{value:,}")
     if isinstance(value, float):
-        return f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
-    return str(value)
+        return Text(f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}")
+    return Text(str(value))
 
 
 def show(renderable: Any) -> None:
-    console.print(renderable)
+    """Print a rich renderable; a plain string is printed as is, never read as markup."""
+    console.print(Text(renderable) if isinstance(renderable, str) else renderable)
 
 
 def rows_as(
@@ -144,36 +193,47 @@ _SHORT = {
 
 
 def run_summary(manifest: Any, fmt: str) -> None:
-    """Per-hour counts of a curate run (text) or the whole manifest (json)."""
+    """Per-hour counts of a curate run (text) or the whole manifest (json).
+
+    Two tables so both fit a 100-column terminal: the counts, then the quarantine broken
+    down by reason (one column per reason that occurred, short headers explained below).
+    """
     if fmt == "json":
         sys.stdout.write(manifest.to_json() + "\n")
         return
-    rows = [
-        (
-            hour,
-            c["input_records"],
-            c["curated_new"],
-            c["duplicates"],
-            c["quarantined"],
-            " ".join(
-                f"{_SHORT.get(k, k)}:{v}" for k, v in sorted(c["quarantined_by_reason"].items())
-            ),
-        )
+    rows: list[tuple[Any, ...]] = [
+        (hour, c["input_records"], c["curated_new"], c["duplicates"], c["quarantined"])
         for hour, c in manifest.hours.items()
     ]
     t = manifest.totals
-    rows.append(
-        ("total", t["input_records"], t["curated_new"], t["duplicates"], t["quarantined"], "")
+    rows.append(("total", t["input_records"], t["curated_new"], t["duplicates"], t["quarantined"]))
+    counts = table(
+        f"run {manifest.run_id} ({manifest.engine})",
+        ("landing hour", "input", "curated", "duplicates", "quarantined"),
+        rows,
+    )
+    counts.caption = "input = curated + duplicates + quarantined"
+    console.print(counts)
+    by_hour = {h: c["quarantined_by_reason"] for h, c in manifest.hours.items()}
+    present = [code for code in _SHORT if any(r.get(code) for r in by_hour.values())]
+    present += sorted({k for r in by_hour.values() for k, v in r.items() if v} - set(present))
+    if not present:
+        return
+    reason_rows: list[tuple[Any, ...]] = [
+        (hour, *(r.get(code, 0) for code in present)) for hour, r in by_hour.items()
+    ]
+    reason_rows.append(
+        ("total", *(sum(r.get(code, 0) for r in by_hour.values()) for code in present))
     )
     console.print(
         table(
-            f"run {manifest.run_id} ({manifest.engine}): input = curated + duplicates + quarantined",
-            ("landing hour", "input", "curated", "duplicates", "quarantined", "by reason"),
-            rows,
+            "quarantined by reason",
+            ("landing hour", *(_SHORT.get(code, code) for code in present)),
+            reason_rows,
         )
     )
     console.print(
-        "[dim]reasons: " + ", ".join(f"{short}={code}" for code, short in _SHORT.items()) + "[/]"
+        Text("reasons: " + ", ".join(f"{_SHORT.get(code, code)}={code}" for code in present), "dim")
     )
 
 
@@ -182,7 +242,7 @@ def progress() -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

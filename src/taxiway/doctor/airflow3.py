@@ -101,7 +101,7 @@ def rule_to_finding(diag: dict[str, object], root: Path) -> Finding | None:
 
 def airflow3_findings(dags_dir: Path, root: Path) -> list[Finding]:
     """``airflow3-removed``/``airflow3-moved`` findings for the Python files in ``dags_dir``."""
-    from taxiway.doctor.dags import python_files
+    from taxiway.doctor.files import python_files
 
     diags = run_ruff_air3(list(python_files(dags_dir)))
     out = [rule_to_finding(d, root) for d in diags]

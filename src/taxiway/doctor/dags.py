@@ -9,13 +9,13 @@ Airflow 3 removals come from ruff's AIR3 rules (:mod:`taxiway.doctor.airflow3`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxiway.doctor.files import python_files
 from taxiway.doctor.ignorefile import IgnoreMatcher
 from taxiway.doctor.imports import ImportContext, imports_of
-from taxiway.doctor.toplevel import parse_time_findings
+from taxiway.doctor.toplevel import ParseTimeAnalysis, local_module_map
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease
 
@@ -28,29 +28,7 @@ class DagFile:
     display: str  # "dags/etl.py"
     ignored: bool  # matched by .airflowignore
     source: str
-
-
-def python_files(root: Path) -> Iterator[Path]:
-    """``*.py`` below ``root``, sorted, skipping caches and hidden folders."""
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).parts
-        if any(p == "__pycache__" or p.startswith(".") for p in rel):
-            continue
-        yield path
-
-
-def local_modules(*folders: Path | None) -> frozenset[str]:
-    """Top-level module names importable from folders MWAA puts on ``sys.path``."""
-    names: set[str] = set()
-    for folder in folders:
-        if folder is None or not folder.is_dir():
-            continue
-        for child in folder.iterdir():
-            if child.suffix == ".py":
-                names.add(child.stem)
-            elif child.is_dir() and not child.name.startswith((".", "__")):
-                names.add(child.name)  # a package or a namespace package
-    return frozenset(names)
+    module: str = ""  # "common.config": its name on sys.path (the dags folder is on it)
 
 
 def might_contain_dag(source: str) -> bool:
@@ -74,19 +52,33 @@ def check_dags(
     """Findings for every Python file below ``dags_dir`` (``airflow3``: also run ruff AIR3)."""
     root = display_root or dags_dir.parent
     matcher = IgnoreMatcher(dags_dir, ignore_syntax(release))
+    modules = local_module_map(dags_dir)
+    analysis = ParseTimeAnalysis(modules, root)
+    names = {path: name for name, path in modules.items()}
     out: list[Finding] = []
     for path in python_files(dags_dir):
         display = path.relative_to(root).as_posix()
         source = path.read_text(encoding="utf-8", errors="replace")
-        out.extend(check_dag_file(DagFile(path, display, matcher.ignored(path), source), context))
+        dag_file = DagFile(path, display, matcher.ignored(path), source, names.get(path, ""))
+        out.extend(check_dag_file(dag_file, context, analysis))
     if airflow3 and release.airflow_major >= 3:
         from taxiway.doctor.airflow3 import airflow3_findings
 
-        out.extend(airflow3_findings(dags_dir, root))
-    return out
+        ruff = airflow3_findings(dags_dir, root)
+        # ruff names the replacement for a removed module: keep its finding on that line.
+        lines = {(f.file, f.line) for f in ruff}
+        out = [
+            f for f in out if not (f.code == "airflow-module-missing" and (f.file, f.line) in lines)
+        ]
+        out.extend(ruff)
+    # A helper reached from several DAG files is reported once.
+    unique = {(f.code, f.subject, f.file, f.line): f for f in reversed(out)}
+    return list(reversed(unique.values()))
 
 
-def check_dag_file(dag_file: DagFile, context: ImportContext) -> list[Finding]:
+def check_dag_file(
+    dag_file: DagFile, context: ImportContext, analysis: ParseTimeAnalysis | None = None
+) -> list[Finding]:
     """Findings for one file: parse errors, imports, Livy, parse-time work, non-DAG files."""
     try:
         tree = ast.parse(dag_file.source, filename=dag_file.display)
@@ -106,7 +98,8 @@ def check_dag_file(dag_file: DagFile, context: ImportContext) -> list[Finding]:
     out.extend(_livy(tree, dag_file.display))
     if dag_file.ignored or not might_contain_dag(dag_file.source):
         return out
-    out.extend(parse_time_findings(tree, dag_file.display))
+    analysis = analysis or ParseTimeAnalysis({})
+    out.extend(analysis.module_findings(tree, dag_file.display, dag_file.module))
     if not defines_dag(tree):
         out.append(
             Finding(
@@ -126,25 +119,52 @@ def check_dag_file(dag_file: DagFile, context: ImportContext) -> list[Finding]:
 def import_findings(
     tree: ast.AST, display: str, context: ImportContext, loaded_by: str = "MWAA parses the file"
 ) -> list[Finding]:
-    """``import-unavailable`` for each import the target cannot satisfy."""
+    """``import-unavailable`` for each import the target cannot satisfy, and
+    ``airflow-module-missing``/``airflow-name-missing`` for Airflow and provider modules or
+    names that do not exist in the versions MWAA installs."""
     out = []
     for ref in imports_of(tree):
-        reason = context.unavailable_reason(ref.module)
-        if reason is None:
-            continue
         when = (
             "when a task calling this function runs on MWAA"
             if ref.deferred
             else f"when {loaded_by}, so nothing in it loads"
         )
+        severity = Severity.WARNING if ref.deferred else Severity.ERROR
+        reason = context.unavailable_reason(ref.module)
+        if reason is None:
+            problem = context.api_problem(ref)
+            if problem is not None:
+                code, why = problem
+                out.append(
+                    Finding(
+                        code,
+                        severity,
+                        ref.module,
+                        f"`{ref.module}` import fails {when}: {why}.",
+                        "Import it from where the installed version defines it (the "
+                        "provider's changelog names the replacement) or pin the provider "
+                        "version that still has it.",
+                        display,
+                        ref.line,
+                    )
+                )
+            continue
+        hint = (
+            "Add the distribution to requirements.txt, vendor the module into the dags "
+            "folder, or guard the import with `try/except ImportError`."
+        )
+        if not context.requirements_found:
+            # Without a requirements file this is a guess: say so instead of accusing.
+            severity = Severity.WARNING
+            reason += "; no requirements file was found, so only MWAA's built-ins were counted"
+            hint = "Pass the project's requirements file with `--requirements PATH`. " + hint
         out.append(
             Finding(
                 "import-unavailable",
-                Severity.WARNING if ref.deferred else Severity.ERROR,
+                severity,
                 ref.module,
                 f"`import {ref.module}` fails {when} (Python {context.python}): {reason}.",
-                "Add the distribution to requirements.txt, vendor the module into the dags "
-                "folder, or guard the import with `try/except ImportError`.",
+                hint,
                 display,
                 ref.line,
             )

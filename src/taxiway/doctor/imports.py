@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
+
+from packaging.version import Version
 
 from taxiway.mwaa import normalize
 
@@ -85,6 +87,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "pyathena": ("pyathena",),
     "awswrangler": ("awswrangler",),
     "mypy_boto3_s3": ("mypy-boto3-s3",),
+    "cosmos": ("astronomer-cosmos",),
+    "dbt": ("dbt-core",),
+    "great_expectations_provider": ("airflow-provider-great-expectations",),
 }
 
 
@@ -94,15 +99,15 @@ _NAMESPACES = frozenset({"google", "azure", "airflow", "opentelemetry", "jaraco"
 @cache
 def stdlib_modules(python: str) -> frozenset[str]:
     """Top-level standard-library module names of Python ``python`` ("3.12")."""
-    target = tuple(int(p) for p in python.split(".")[:2])
+    target = Version(python)
     names = set(sys.stdlib_module_names)
     for since, mods in _REMOVED.items():
-        if target >= tuple(int(p) for p in since.split(".")):
+        if target >= Version(since):
             names -= mods
         else:
             names |= mods
     for since, mods in _ADDED.items():
-        if target < tuple(int(p) for p in since.split(".")):
+        if target < Version(since):
             names -= mods
     names.add("__future__")
     return frozenset(names)
@@ -150,6 +155,7 @@ class ImportRef:
     module: str
     line: int
     deferred: bool = False
+    names: tuple[str, ...] = ()  # ``from module import a, b``
 
 
 def _guarded(handlers: Iterable[ast.ExceptHandler]) -> bool:
@@ -188,7 +194,8 @@ def imports_of(tree: ast.AST) -> list[ImportRef]:
         if isinstance(node, ast.Import):
             out.extend(ImportRef(a.name, node.lineno, deferred) for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            out.append(ImportRef(node.module, node.lineno, deferred))
+            names = tuple(a.name for a in node.names)
+            out.append(ImportRef(node.module, node.lineno, deferred, names))
         inner = deferred or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         for child in ast.iter_child_nodes(node):
             visit(child, inner)
@@ -205,6 +212,43 @@ class ImportContext:
     airflow_major: int
     distributions: frozenset[str]
     local_modules: frozenset[str]
+    requirements_found: bool = True  # False: a project without a requirements file
+    mwaa_version: str = ""  # "3.3.1": selects the shipped module and name lists
+    pinned: Mapping[str, str] = field(default_factory=dict)  # the requirements' == pins
+
+    def api_problem(self, ref: ImportRef) -> tuple[str, str] | None:
+        """(code, reason) when an installed ``airflow.*`` module or name does not exist."""
+        from taxiway.mwaa.apis import apis
+
+        data = apis(self.mwaa_version) if self.mwaa_version else None
+        if data is None or not ref.module.startswith("airflow."):
+            return None
+        where = f"Airflow {self.mwaa_version}"
+        if ref.module.startswith("airflow.providers."):
+            provider = data.provider_of(ref.module)
+            if provider is None:
+                return None
+            version = data.distributions[provider]
+            if self.pinned.get(provider, version) != version:
+                return None  # the project installs another version: no data for it
+            where = f"`{provider}=={version}` (MWAA {self.mwaa_version}'s constraints)"
+        if not data.has_module(ref.module):
+            return "airflow-module-missing", f"module `{ref.module}` does not exist in {where}"
+        missing = data.missing_names(ref.module, ref.names)
+        if missing:
+            names = ", ".join(f"`{n}`" for n in missing)
+            return "airflow-name-missing", f"{names} is not defined in `{ref.module}` of {where}"
+        return None
+
+    def provides(self, module: str) -> bool:
+        """Whether a distribution of the target provides ``module`` by its name alone."""
+        candidates = distribution_candidates(module)
+        if any(c in self.distributions for c in candidates):
+            return True
+        # `dag-factory` ships `dagfactory`, `python-slugify` `slugify`: a distribution whose
+        # name squashed (separators and a python- affix dropped) is the module's name.
+        top = module.split(".", 1)[0].lower().replace("_", "")
+        return any(_squashed(d) == top for d in self.distributions)
 
     def unavailable_reason(self, module: str) -> str | None:
         """None when ``module`` can be imported on the target, else why not."""
@@ -217,9 +261,16 @@ class ImportContext:
                 return "`airflow.sdk` exists only in Airflow 3"
             if not (len(parts) > 2 and parts[1] == "providers"):
                 return None
-        candidates = distribution_candidates(module)
-        if any(c in self.distributions for c in candidates):
+        if self.provides(module):
             return None
+        candidates = distribution_candidates(module)
         if top == "airflow":
             return f"provider `{candidates[-1]}` is neither built in nor in the requirements"
         return "no built-in or required distribution provides it"
+
+
+def _squashed(distribution: str) -> str:
+    name = distribution.lower()
+    for affix in ("python-", "py-"):
+        name = name.removeprefix(affix)
+    return name.removesuffix("-python").replace("-", "").replace("_", "")

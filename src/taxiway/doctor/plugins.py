@@ -13,7 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from taxiway.doctor.dags import import_findings, python_files
+from taxiway.doctor.dags import import_findings
+from taxiway.doctor.files import python_files
 from taxiway.doctor.imports import ImportContext
 from taxiway.doctor.toplevel import dotted
 from taxiway.errors import UsageError

@@ -1,37 +1,63 @@
 """A whole MWAA project: find its parts and run every static check on them.
 
-The layout MWAA expects in its S3 bucket, mirrored in a folder: ``requirements.txt`` (or
-``requirements/requirements.txt``), ``dags/``, ``plugins/`` or ``plugins.zip``, and
-``startup.sh`` (or ``startup/startup.sh``).
+The layout MWAA expects in its S3 bucket, mirrored in a folder: ``requirements.txt``,
+``dags/``, ``plugins/`` or ``plugins.zip``, and ``startup.sh``; or the aws-mwaa-local-runner
+repository's layout (``requirements/requirements.txt``, ``startup_script/startup.sh``).
+Explicit paths (``--requirements``, ``--dags``, ``--plugins``, ``--startup``) win.
 """
 
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from taxiway.doctor.imports import ImportContext
 from taxiway.doctor.reqcheck import classify
 from taxiway.doctor.requirements import ParsedRequirements, parse_requirements
 from taxiway.errors import UsageError
-from taxiway.findings import Finding
+from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease, release
+
+# Where each part is looked for, in order: MWAA's bucket layout first, then the
+# aws-mwaa-local-runner repository's (`requirements/requirements.txt`,
+# `startup_script/startup.sh`), which is what most MWAA users have checked out.
+REQUIREMENTS = ("requirements.txt", "requirements/requirements.txt")
+STARTUP = ("startup.sh", "startup/startup.sh", "startup_script/startup.sh")
+PLUGINS_ZIP = ("plugins.zip", "plugins/plugins.zip")
 
 
 @dataclass(frozen=True)
 class ProjectLayout:
-    """Where a project's parts are; None where a part is absent."""
+    """Where a project's parts are; None where a part is absent.
+
+    The one layout: the doctor, ``local test``/``start`` and ``local package-requirements``
+    all use it. ``explicit`` names the parts given on the command line.
+    """
 
     root: Path
     requirements: Path | None
     dags: Path | None
     plugins: Path | None  # a folder or a zip
     startup: Path | None
+    explicit: frozenset[str] = frozenset()
+    other_requirements: tuple[Path, ...] = ()  # requirements*.txt seen elsewhere, not used
 
     @property
     def empty(self) -> bool:
         return not (self.requirements or self.dags or self.plugins or self.startup)
+
+    @property
+    def dags_folder(self) -> Path:
+        """The folder Airflow parses: ``dags/``, or the project root without one."""
+        return self.dags or self.root
+
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the project root (POSIX), or as given when outside it."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 def _first(root: Path, *candidates: str, want_dir: bool = False) -> Path | None:
@@ -42,18 +68,91 @@ def _first(root: Path, *candidates: str, want_dir: bool = False) -> Path | None:
     return None
 
 
-def find_layout(project_dir: Path) -> ProjectLayout:
-    """Find the requirements file, dags folder, plugins folder or zip and startup script."""
+def _given(path: Path | None, part: str, flag: str) -> Path | None:
+    if path is not None and not path.exists():
+        raise UsageError(f"The {part} `{path}` given with `{flag}` does not exist.")
+    return path
+
+
+def _other_requirements(root: Path) -> tuple[Path, ...]:
+    """``requirements*.txt`` files two levels down: likely the real one in another place."""
+    found = [*root.glob("requirements*.txt"), *root.glob("*/requirements*.txt")]
+    found += root.glob("*/*/requirements*.txt")
+    return tuple(sorted(p for p in found if not any(q.startswith(".") for q in p.parts)))[:5]
+
+
+def find_layout(
+    project_dir: Path,
+    requirements: Path | None = None,
+    dags: Path | None = None,
+    plugins: Path | None = None,
+    startup: Path | None = None,
+) -> ProjectLayout:
+    """Find the requirements file, dags folder, plugins folder or zip and startup script;
+    a part given explicitly (``--requirements`` ...) wins over discovery."""
     if not project_dir.is_dir():
         raise UsageError(f"Project folder `{project_dir}` does not exist; pass an Airflow project.")
+    explicit = {
+        name
+        for name, value in (
+            ("requirements", requirements),
+            ("dags", dags),
+            ("plugins", plugins),
+            ("startup", startup),
+        )
+        if value is not None
+    }
+    found_requirements = _given(requirements, "requirements file", "--requirements") or _first(
+        project_dir, *REQUIREMENTS
+    )
     return ProjectLayout(
         root=project_dir,
-        requirements=_first(project_dir, "requirements.txt", "requirements/requirements.txt"),
-        dags=_first(project_dir, "dags", want_dir=True),
+        requirements=found_requirements,
+        dags=_given(dags, "dags folder", "--dags") or _first(project_dir, "dags", want_dir=True),
         # The zip is what MWAA receives, so it wins over a source folder next to it.
-        plugins=_first(project_dir, "plugins.zip") or _first(project_dir, "plugins", want_dir=True),
-        startup=_first(project_dir, "startup.sh", "startup/startup.sh"),
+        plugins=_given(plugins, "plugins folder or zip", "--plugins")
+        or _first(project_dir, *PLUGINS_ZIP)
+        or _first(project_dir, "plugins", want_dir=True),
+        startup=_given(startup, "startup script", "--startup") or _first(project_dir, *STARTUP),
+        explicit=frozenset(explicit),
+        other_requirements=() if found_requirements else _other_requirements(project_dir),
     )
+
+
+def layout_findings(layout: ProjectLayout) -> list[Finding]:
+    """Say what was found where and what was not (a silent miss reads as "all fine")."""
+    parts = []
+    for name, path in (
+        ("requirements", layout.requirements),
+        ("dags", layout.dags),
+        ("plugins", layout.plugins),
+        ("startup script", layout.startup),
+    ):
+        parts.append(f"{name} `{layout.rel(path)}`" if path else f"no {name}")
+    out = [
+        Finding(
+            "layout",
+            Severity.INFO,
+            layout.root.name or str(layout.root),
+            "Checked " + ", ".join(parts) + ".",
+            "Pass `--requirements`, `--dags`, `--plugins` or `--startup` for parts kept elsewhere.",
+        )
+    ]
+    if layout.requirements is None and (layout.dags or layout.plugins):
+        seen = ", ".join(f"`{layout.rel(p)}`" for p in layout.other_requirements)
+        out.append(
+            Finding(
+                "requirements-not-found",
+                Severity.WARNING,
+                "requirements.txt",
+                "No requirements file found at "
+                + " or ".join(f"`{r}`" for r in REQUIREMENTS)
+                + (f" (seen: {seen})" if seen else "")
+                + "; imports are judged against MWAA's built-in packages only.",
+                "Pass it with `--requirements PATH`.",
+            )
+        )
+    return out
 
 
 def plugin_modules(plugins: Path | None) -> frozenset[str]:
@@ -61,7 +160,7 @@ def plugin_modules(plugins: Path | None) -> frozenset[str]:
     if plugins is None:
         return frozenset()
     if plugins.is_dir():
-        from taxiway.doctor.dags import local_modules
+        from taxiway.doctor.files import local_modules
 
         return local_modules(plugins)
     if not zipfile.is_zipfile(plugins):
@@ -76,26 +175,35 @@ def import_context(
     parsed: ParsedRequirements | None,
     dags: Path | None,
     plugins: Path | None,
+    requirements_found: bool = True,
 ) -> ImportContext:
-    """What the target offers a project: built-ins, its requirements, its own modules."""
-    from taxiway.doctor.dags import local_modules
+    """What the target offers a project: built-ins, its requirements, its own modules.
+
+    ``requirements_found=False`` (a project whose requirements file was not found) turns
+    ``import-unavailable`` into warnings: without the file they are guesses.
+    """
+    from taxiway.doctor.files import local_modules
 
     names = set(target.builtins)
+    pinned: dict[str, str] = {}
     if target.builtins_source == "derived":
         # 2.4.3-2.8.1 have no package list, only Airflow and its providers: count every
         # constrained package as present rather than flag Airflow's own dependencies.
         names |= set(target.constraints)
     if parsed is not None:
-        names |= {
-            r.name
-            for r in parsed.requirements
-            if r.name and classify(r, target).code != "marker-skipped"
-        }
+        for r in parsed.requirements:
+            if r.name and classify(r, target).code != "marker-skipped":
+                names.add(r.name)
+                if r.pinned:
+                    pinned[r.name] = r.pinned
     return ImportContext(
         python=target.python,
         airflow_major=target.airflow_major,
         distributions=frozenset(names),
         local_modules=local_modules(dags) | plugin_modules(plugins),
+        requirements_found=parsed is not None or requirements_found,
+        mwaa_version=target.version,
+        pinned=pinned,
     )
 
 
@@ -106,23 +214,36 @@ def check_layout(layout: ProjectLayout, target: MwaaRelease) -> list[Finding]:
     from taxiway.doctor.reqcheck import check_requirements
     from taxiway.doctor.startup import check_startup
 
-    out: list[Finding] = []
+    out: list[Finding] = layout_findings(layout)
     parsed = parse_requirements(layout.requirements) if layout.requirements else None
     if parsed is not None:
-        out.extend(check_requirements(parsed, target))
-    context = import_context(target, parsed, layout.dags, layout.plugins)
+        rel = layout.rel(parsed.path)
+        # Findings name the file as given; JSON readers want it relative to the project.
+        out.extend(
+            replace(f, file=rel) if f.file == parsed.path.name else f
+            for f in check_requirements(parsed, target)
+        )
+    context = import_context(
+        target, parsed, layout.dags, layout.plugins, requirements_found=parsed is not None
+    )
     if layout.dags is not None:
         out.extend(check_dags(layout.dags, target, context, display_root=layout.root))
     if layout.plugins is not None:
         out.extend(check_plugins(layout.plugins, target, context))
     if layout.startup is not None:
-        out.extend(check_startup(layout.startup, target))
+        rel = layout.rel(layout.startup)
+        out.extend(
+            replace(f, file=rel) if f.file in (layout.startup.name, str(layout.startup)) else f
+            for f in check_startup(layout.startup, target)
+        )
     return out
 
 
-def check_project(project_dir: Path, mwaa_version: str) -> list[Finding]:
+def check_project(
+    project_dir: Path, mwaa_version: str, layout: ProjectLayout | None = None
+) -> list[Finding]:
     """Static checks of a whole project against one MWAA version (no network, no Airflow)."""
-    layout = find_layout(project_dir)
+    layout = layout or find_layout(project_dir)
     if layout.empty:
         raise UsageError(
             f"`{project_dir}` has no requirements.txt, dags/, plugins/, plugins.zip or "

@@ -17,13 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from packaging.version import Version
+
 from taxiway.doctor.requirements import ParsedRequirements, RequirementLine
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease
 
 # MWAA applies its constraints itself when the file has no -c line from 2.7.2 on
 # (AWS docs, "Managing Python dependencies in requirements.txt").
-_AUTO_CONSTRAINTS_FROM = (2, 7, 2)
+_AUTO_CONSTRAINTS_FROM = Version("2.7.2")
 _CONSTRAINTS_URL = re.compile(r"constraints-(\d+(?:\.\d+)+)/constraints-(\d+\.\d+)\.txt")
 
 
@@ -85,10 +87,6 @@ def classify(req: RequirementLine, release: MwaaRelease) -> Verdict:
 def verdicts(parsed: ParsedRequirements, release: MwaaRelease) -> list[Verdict]:
     """One verdict per requirement, in file order."""
     return [classify(r, release) for r in parsed.requirements]
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", version)[:3])
 
 
 def check_requirements(parsed: ParsedRequirements, release: MwaaRelease) -> list[Finding]:
@@ -216,7 +214,7 @@ def _findings_for(verdict: Verdict, release: MwaaRelease) -> list[Finding]:
 def _constraint_findings(parsed: ParsedRequirements, release: MwaaRelease) -> list[Finding]:
     v = release.version
     if not parsed.constraints:
-        auto = _version_tuple(v) >= _AUTO_CONSTRAINTS_FROM
+        auto = Version(v) >= _AUTO_CONSTRAINTS_FROM
         return [
             Finding(
                 "missing-constraint",
@@ -237,7 +235,7 @@ def _constraint_findings(parsed: ParsedRequirements, release: MwaaRelease) -> li
     out = []
     for opt in parsed.constraints:
         m = _CONSTRAINTS_URL.search(opt.value or "")
-        if m and (m.group(1) != v or m.group(2) != release.python):
+        if m and (Version(m.group(1)) != Version(v) or m.group(2) != release.python):
             out.append(
                 Finding(
                     "constraints-mismatch",

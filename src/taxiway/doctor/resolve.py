@@ -47,12 +47,10 @@ def requirements_for_uv(parsed: ParsedRequirements) -> str:
 
 
 def uv_binary() -> str:
-    """The uv executable shipped with the ``uv`` Python package."""
-    try:
-        from uv import find_uv_bin
-    except ImportError as exc:  # pragma: no cover - uv is a dependency of taxiway
-        raise ToolchainError("`uv` is not installed; install it with `pip install uv`.") from exc
-    return str(find_uv_bin())
+    """The uv executable: the one lookup, shared with the local runner."""
+    from taxiway.runner.interpreters import uv_bin
+
+    return uv_bin()
 
 
 def resolve(

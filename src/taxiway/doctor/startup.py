@@ -4,10 +4,10 @@ MWAA runs the script with ``/bin/bash`` on every component before installing req
 Checks: ``bash -n`` syntax, a shebang, exports of variables MWAA protects, and package
 managers that do not exist on Amazon Linux.
 
-The protected names are MWAA's own list (``_is_protected_os_environ`` in
-aws/amazon-mwaa-docker-images ``mwaa/entrypoint``: every ``MWAA__*`` variable plus the names
-below) and the essential Airflow settings MWAA always sets last (executor, metadata database,
-Celery broker, folders, Fernet key), which override whatever the script exports.
+The protected names are the one list in the MWAA version data
+(``taxiway.mwaa.reserved_env``, ``mwaa/data/reserved_env.csv``, sources in its README):
+MWAA's own protected variables (every ``MWAA__*`` too) and the essential Airflow settings
+MWAA always sets last, which override whatever the script exports.
 """
 
 from __future__ import annotations
@@ -19,32 +19,16 @@ from pathlib import Path
 
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.findings import Finding, Severity
-from taxiway.mwaa import MwaaRelease
+from taxiway.mwaa import MwaaRelease, reserved_env
 
-PROTECTED_ENV = frozenset(
-    {
-        "AIRFLOW_ENV_ID", "AIRFLOW_ENV_NAME", "AIRFLOW_HOME", "AIRFLOW_TASK_REVISION_ID",
-        "AIRFLOW_VERSION", "AIRFLOW__AWS_MWAA__REDIRECT_URL", "JWT_PUBLIC_KEY",
-        "AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__API__BASE_URL", "AWS_DEFAULT_REGION",
-        "AWS_REGION", "CUSTOMER_ACCOUNT_ID", "ECS_AGENT_URI", "ECS_CONTAINER_METADATA_URI",
-        "ECS_CONTAINER_METADATA_URI_V4", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_EXECUTION_ENV", "PYTHONUNBUFFERED", "WATCHTOWER_VERSION",
-        "USE_NON_CRITICAL_LOGGING", "AIRFLOW__CORE__DATABASE_ACCESS_ISOLATION",
-        # essential Airflow configuration MWAA applies after the startup script
-        "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__CORE__DAGS_FOLDER",
-        "AIRFLOW__CORE__PLUGINS_FOLDER", "AIRFLOW__CORE__SQL_ALCHEMY_CONN",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL",
-        "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__WEBSERVER__SECRET_KEY",
-    }
-)  # fmt: skip
 _WRONG_MANAGERS = ("apt-get", "apt", "dpkg", "apk", "brew", "zypper")
 _EXPORT = re.compile(r"^\s*(?:export|declare\s+-x|typeset\s+-x)\s+(.+)$")
 _NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)")
 
 
-def is_protected(name: str) -> bool:
+def is_protected(name: str, airflow_major: int | None = None) -> bool:
     """Whether MWAA ignores (or refuses) a startup script's value for ``name``."""
-    return name.startswith("MWAA__") or name in PROTECTED_ENV
+    return reserved_env(airflow_major).is_reserved(name)
 
 
 def bash_syntax(path: Path) -> tuple[int, str] | None:
@@ -112,7 +96,7 @@ def check_startup(path: Path, release: MwaaRelease) -> list[Finding]:
         if m:
             for word in m.group(1).split():
                 nm = _NAME.match(word)
-                if nm and is_protected(nm.group(1)):
+                if nm and is_protected(nm.group(1), release.airflow_major):
                     out.append(
                         Finding(
                             "reserved-env-var",

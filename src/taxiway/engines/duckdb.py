@@ -25,8 +25,8 @@ def connect(database: str = ":memory:", threads: int | None = None) -> Any:
     """A DuckDB connection in UTC; raises the install command when duckdb is missing."""
     try:
         import duckdb
-    except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
-        raise MissingDependencyError("duckdb", "local") from exc
+    except ImportError as exc:  # the `pipeline` extra is not installed
+        raise MissingDependencyError("duckdb", "pipeline") from exc
     con = duckdb.connect(database)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")

@@ -8,6 +8,8 @@
     <root>/quarantine/landing_hour=YYYY-MM-DDTHH.parquet          one file per landing hour
     <root>/manifests/runs/<run_id>.json                            one per run
     <root>/manifests/hours/YYYY-MM-DDTHH.json                      latest run's counts for that hour
+    <root>/manifests/journal/<run_id>.json                         a publish in progress (redo log)
+    <root>/.lake.lock                                              the lake lock (flock)
     <root>/reports/<report>/data.parquet
     <root>/warehouse.duckdb                                        the local catalog
 """
@@ -133,6 +135,16 @@ class Lake:
 
     def hour_manifest(self, hour: datetime) -> Path:
         return self.hours_dir / f"{format_hour(hour)}.json"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.root / "manifests" / "journal"
+
+    @property
+    def lock_file(self) -> Path:
+        from taxiway.lake.lock import LOCK_NAME
+
+        return self.root / LOCK_NAME
 
     @property
     def reports_dir(self) -> Path:

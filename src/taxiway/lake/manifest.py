@@ -27,6 +27,7 @@ class RunManifest:
     files_written: list[str] = field(default_factory=list)
     files_removed: list[str] = field(default_factory=list)
     stale_files_removed: int = 0
+    recovered_runs: list[str] = field(default_factory=list)  # crashed publishes rolled forward
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)

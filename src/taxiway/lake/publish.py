@@ -1,9 +1,11 @@
-"""Atomic publish: stage a file beside its destination, then ``os.replace`` it.
+"""Atomic publish: stage files beside their destinations, then swap them all in at once.
 
-A partition is a single Parquet file, so a reader globbing ``*/data.parquet`` sees either the
-old file or the new one, never half of it (``os.replace`` is atomic on POSIX within one
-filesystem). Staged files carry a ``.staged-<run_id>`` suffix that readers never match; a
-crashed run leaves them behind and the next run removes them.
+Engines write each output to :meth:`Publisher.stage` (a ``.staged-<run_id>`` name beside the
+final one, which readers globbing ``*.parquet`` never match) and mark partitions that became
+empty with :meth:`Publisher.stage_removal`. :meth:`Publisher.publish` then commits the whole
+set through the journal (:mod:`taxiway.lake.journal`): each ``os.replace`` is atomic on its
+own, and the journal makes the set all-or-nothing across a crash. A run that dies before the
+commit point leaves staged files the next run removes (:func:`remove_stale`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,13 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from taxiway.lake import journal
+
+if TYPE_CHECKING:
+    from taxiway.lake.layout import Lake
+    from taxiway.lake.manifest import RunManifest
 
 STAGED = ".staged-"
 
@@ -38,21 +47,51 @@ class Publisher:
         """Mark ``final`` for deletion at publish time (a partition that became empty)."""
         self.pending.append((Path(os.devnull), final))
 
-    def publish(self) -> list[Path]:
-        """Swap every staged file into place; return the published paths."""
-        done = []
+    def publish(self, lake: Lake | None = None, manifest: RunManifest | None = None) -> list[Path]:
+        """Journal, swap every staged file into place, write the manifests; return the paths.
+
+        The caller holds the lake lock. A crash at any point after the journal is written is
+        rolled forward by the next holder of the lock (:func:`journal.recover`). Without a
+        lake and manifest (engine tests that publish one engine's output by hand) the files
+        are swapped without a journal: not all-or-nothing, and no manifest is written.
+        """
+        if lake is None or manifest is None:
+            for staged, final in self.pending:
+                if staged == Path(os.devnull):
+                    final.unlink(missing_ok=True)
+                else:
+                    os.replace(staged, final)
+            done = [final for _staged, final in self.pending]
+            self.pending.clear()
+            return done
+        root = lake.root
+        ops = []
         for staged, final in self.pending:
             if staged == Path(os.devnull):
-                final.unlink(missing_ok=True)
+                ops.append({"op": "remove", "final": final.relative_to(root).as_posix()})
             else:
-                os.replace(staged, final)
-            done.append(final)
+                ops.append(
+                    {
+                        "op": "replace",
+                        "staged": staged.relative_to(root).as_posix(),
+                        "final": final.relative_to(root).as_posix(),
+                    }
+                )
+        journal.fault_point("before-journal")
+        path = journal.commit(lake, self.run_id, ops, manifest)
+        journal.fault_point("after-journal")
+        journal.apply(lake, path)
+        done = [final for _staged, final in self.pending]
         self.pending.clear()
         return done
 
 
 def remove_stale(folders: Iterable[Path]) -> int:
-    """Delete staged files a crashed run left behind; return how many."""
+    """Delete staged files a crashed run left behind; return how many.
+
+    Only safe under the lake lock and after :func:`journal.recover`: otherwise it would
+    delete the staged files of a run that is still writing, or of a committed journal.
+    """
     removed = 0
     for folder in folders:
         if not folder.is_dir():

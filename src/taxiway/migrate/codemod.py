@@ -21,6 +21,11 @@ EMR_OPERATOR = "EmrAddStepsOperator"
 # operator fails when more than one cluster matches: look only at clusters that take steps.
 CLUSTER_STATES = ("WAITING", "RUNNING")
 DEFAULT_WAITER_DELAY = 30
+# Every waiter attempt is one EMR DescribeStep call; EMR throttles that API per account, and
+# a Livy `polling_interval=1` copied over would call it every second for a day.
+MIN_WAITER_DELAY = 10
+# Schemes a Spark step on EMR can read its application files from.
+EMR_READABLE = ("s3://", "s3a://", "s3n://", "local:")
 
 SENSOR_HINT = (
     "Remove it: the rewritten `EmrAddStepsOperator` waits for its step "
@@ -80,6 +85,8 @@ class CallRewriter:
     target: EmrTarget
     emr_name: str
     findings: list[Finding] = field(default_factory=list)
+    # Livy keys of the DAG's `default_args` that map onto the step: used when a call lacks them.
+    defaults: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
     def rewrite(self, call: cst.Call, line: int, indent: str) -> tuple[str, TaskChange] | None:
         """The replacement source of ``call``, or None (with a finding) when it cannot be done."""
@@ -96,6 +103,8 @@ class CallRewriter:
                 kwargs[arg.keyword.value] = arg.value
                 if arg.keyword.value not in ss.MAPPED and arg.keyword.value not in ss.DROPPED:
                     passthrough.append(arg)
+        for key, value in self.defaults.items():
+            kwargs.setdefault(key, value)  # what LivyOperator received through default_args
         if "file" not in kwargs:
             self._unsupported(line, "no `file=` argument (is it inside `**kwargs`?)")
             return None
@@ -117,6 +126,7 @@ class CallRewriter:
                 ss.DROPPED[key],
                 line,
             )
+        self._paths(kwargs, subject, line)
         for splat in splats:
             self._finding(
                 "livy-kwargs-passed",
@@ -195,10 +205,49 @@ class CallRewriter:
                 )
             return [("waiter_max_attempts", str(math.ceil(max_wait / DEFAULT_WAITER_DELAY)))]
         if isinstance(value, int | float) and not isinstance(value, bool):
-            attempts = str(math.ceil(max_wait / value))
-            return [("waiter_delay", ss.code(node)), ("waiter_max_attempts", attempts)]
-        expr = ss.code(node)
-        return [("waiter_delay", expr), ("waiter_max_attempts", f"{max_wait} // ({expr})")]
+            delay = value
+            if value < MIN_WAITER_DELAY:
+                delay = MIN_WAITER_DELAY
+                self._finding(
+                    "livy-polling-raised",
+                    Severity.INFO,
+                    f"{subject}: polling_interval",
+                    f"`polling_interval={ss.code(node)}` became `waiter_delay={delay}`: each "
+                    "wait is an EMR `DescribeStep` call, which EMR throttles.",
+                    f"Keep the delay at {MIN_WAITER_DELAY} s or more.",
+                    line,
+                )
+            attempts = str(math.ceil(max_wait / delay))
+            return [("waiter_delay", str(delay)), ("waiter_max_attempts", attempts)]
+        expr = f"max({MIN_WAITER_DELAY}, {ss.code(node)})"
+        return [("waiter_delay", expr), ("waiter_max_attempts", f"{max_wait} // {expr}")]
+
+    def _paths(self, kwargs: dict[str, cst.BaseExpression], subject: str, line: int) -> None:
+        """Report literal application paths an EMR step cannot read (not S3)."""
+        for key in ("file", *ss.LIST_FLAGS):
+            node = kwargs.get(key)
+            if node is None:
+                continue
+            items = (
+                [e.value for e in node.elements]
+                if isinstance(node, cst.List | cst.Tuple)
+                else [node]
+            )
+            for item in items:
+                value = ss.literal(item)
+                if not isinstance(value, str) or "{{" in value:
+                    continue  # an expression or a template: known only at run time
+                if not value.startswith(EMR_READABLE):
+                    self._finding(
+                        "livy-path-not-s3",
+                        Severity.WARNING,
+                        f"{subject}: {key}",
+                        f"`{key}` names `{value}`, which the EMR step cannot read: it was a "
+                        "path on the Livy server's file system (or its cluster's HDFS).",
+                        "Upload the file to S3 and use its `s3://` URI (or `local:` for a "
+                        "path that exists on every EMR node).",
+                        line,
+                    )
 
     def _unsupported(self, line: int, why: str) -> None:
         self._finding(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,6 @@ from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
 from taxiway.migrate.codemod import EmrTarget, TaskChange
 from taxiway.migrate.transform import SourceMigration, migrate_source
-
-_SKIP_DIRS = {"__pycache__", "node_modules", "venv"}
 
 
 @dataclass
@@ -58,8 +55,9 @@ def unified_diff(result: SourceMigration) -> str:
     lines = difflib.unified_diff(
         result.before.splitlines(keepends=True),
         result.after.splitlines(keepends=True),
-        fromfile=f"a/{result.path}",
-        tofile=f"b/{result.path}",
+        # `a//tmp/x.py` (an absolute path) is rejected by `git apply`: drop the root slash.
+        fromfile=f"a/{result.path.lstrip('/')}",
+        tofile=f"b/{result.path.lstrip('/')}",
     )
     out = []
     for line in lines:
@@ -69,14 +67,14 @@ def unified_diff(result: SourceMigration) -> str:
 
 def python_files(paths: Sequence[Path]) -> list[Path]:
     """The files named plus every ``*.py`` under the folders named (hidden folders skipped)."""
+    from taxiway.doctor.files import python_files as below
+
     found: list[Path] = []
     for path in paths:
         if path.is_file():
             found.append(path)
         elif path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-                found += [Path(root) / f for f in sorted(files) if f.endswith(".py")]
+            found += below(path)
         else:
             raise UsageError(f"`{path}` does not exist; pass DAG files or folders.")
     return list(dict.fromkeys(found))

@@ -33,6 +33,7 @@ from taxiway.migrate.codemod import (
     EmrTarget,
     TaskChange,
 )
+from taxiway.migrate.defaults import default_args_findings, livy_defaults
 
 _KINDS = {
     "LivyOperator": "operator",
@@ -80,6 +81,38 @@ class LivyTransformer(cst.CSTTransformer):
         self._calls: set[int] = set()
         self._default_indent = default_indent
         self._blocks: list[str] = []
+        self._annotation = 0
+        self._type_checks: set[int] = set()  # class arguments of isinstance/issubclass
+        self.retyped = 0  # annotations and isinstance checks now naming the EMR class
+
+    def visit_Annotation(self, node: cst.Annotation) -> bool:
+        self._annotation += 1
+        return True
+
+    def leave_Annotation(
+        self, original_node: cst.Annotation, updated_node: cst.Annotation
+    ) -> cst.Annotation:
+        self._annotation -= 1
+        return updated_node
+
+    def _retype(self, node: cst.Name | cst.Attribute) -> bool:
+        """Whether ``node`` names the operator class as a type (annotation, isinstance)."""
+        typed = self._annotation > 0 or id(node) in self._type_checks
+        return typed and self._kind(node) == "operator"
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if self._retype(original_node):
+            self.retyped += 1
+            return cst.Name(self.rewriter.emr_name)
+        return updated_node
+
+    def leave_Attribute(
+        self, original_node: cst.Attribute, updated_node: cst.Attribute
+    ) -> cst.BaseExpression:
+        if self._retype(original_node):
+            self.retyped += 1
+            return cst.Name(self.rewriter.emr_name)
+        return updated_node
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         self._blocks.append(self._default_indent if node.indent is None else node.indent)
@@ -106,6 +139,13 @@ class LivyTransformer(cst.CSTTransformer):
     def visit_Call(self, node: cst.Call) -> bool:
         if self._kind(node.func) == "operator":
             self._calls.add(id(node.func))
+        name = get_full_name_for_node(node.func)
+        if name in ("isinstance", "issubclass") and len(node.args) == 2:
+            classes = node.args[1].value
+            elements = classes.elements if isinstance(classes, cst.Tuple) else [classes]
+            for element in elements:
+                value = element.value if isinstance(element, cst.BaseElement) else element
+                self._type_checks.add(id(value))
         return True
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
@@ -133,7 +173,7 @@ class LivyTransformer(cst.CSTTransformer):
         self._report(node)
 
     def _report(self, node: cst.Name | cst.Attribute) -> None:
-        if id(node) in self._calls:
+        if id(node) in self._calls or self._retype(node):
             return
         kind = self._kind(node)
         if kind is None:
@@ -303,12 +343,14 @@ def migrate_source(source: str, path: str, target: EmrTarget) -> SourceMigration
     wrapper = MetadataWrapper(module)
     existing = _emr_binding(wrapper.module)
     rewriter = CallRewriter(path, target, existing or EMR_OPERATOR)
+    rewriter.defaults, defaults_report = livy_defaults(wrapper)
     transformer = LivyTransformer(rewriter, source.split("\n"), module.default_indent)
     before = _livy_bindings(wrapper.module)
     new = wrapper.visit(transformer)
     result.tasks = transformer.tasks
     result.findings = rewriter.findings
-    if transformer.tasks:
+    if transformer.tasks or transformer.retyped:
+        result.findings += default_args_findings(defaults_report, path, len(transformer.tasks))
         new = _fix_imports(new, before, need_import=existing is None)
         result.after = new.code
     return result

@@ -2,7 +2,8 @@
 
 For every MWAA Airflow version: its status, Python version, Airflow constraints (what MWAA
 installs user requirements with when they carry no ``-c``), the pins MWAA never lets users
-override, and the packages built into the image. Pure stdlib so the doctor starts fast.
+override, and the packages built into the image. Stdlib and ``packaging`` only, so the
+doctor starts fast.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
 from taxiway.errors import UsageError
 
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#]+)")
@@ -20,7 +24,7 @@ _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#
 
 def normalize(name: str) -> str:
     """PEP 503 normalised project name: ``Flask_Babel`` -> ``flask-babel``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return str(canonicalize_name(name))
 
 
 def parse_pins(text: str) -> dict[str, str]:
@@ -55,7 +59,7 @@ class MwaaRelease:
 
     @property
     def airflow_major(self) -> int:
-        return int(self.version.split(".", 1)[0])
+        return Version(self.version).major
 
     @property
     def constraints_line(self) -> str:
@@ -76,7 +80,7 @@ def _rows() -> dict[str, dict[str, str]]:
 
 def versions() -> list[str]:
     """All MWAA versions in the data, oldest first."""
-    return sorted(_rows(), key=lambda v: tuple(int(p) for p in v.split(".")))
+    return sorted(_rows(), key=Version)
 
 
 @cache
@@ -117,6 +121,40 @@ def release(version: str) -> MwaaRelease:
         builtins=builtins,
         builtins_source=source,
     )
+
+
+@dataclass(frozen=True)
+class ReservedEnv:
+    """The environment variables MWAA does not let a startup script change (data/README.md)."""
+
+    names: dict[str, str]  # name -> "protected" | "essential"
+    prefixes: tuple[str, ...]  # "MWAA__"
+
+    def kind(self, name: str) -> str | None:
+        """``"protected"`` or ``"essential"`` when MWAA reserves ``name``, else None."""
+        if name in self.names:
+            return self.names[name]
+        return "protected" if name.startswith(self.prefixes) else None
+
+    def is_reserved(self, name: str) -> bool:
+        return self.kind(name) is not None
+
+
+@cache
+def reserved_env(airflow_major: int | None = None) -> ReservedEnv:
+    """MWAA's reserved variables for one Airflow major (both majors' when None)."""
+    text = (resources.files("taxiway.mwaa") / "data" / "reserved_env.csv").read_text("utf-8")
+    names: dict[str, str] = {}
+    prefixes: list[str] = []
+    for row in csv.DictReader(text.splitlines()):
+        major = row["airflow_major"]
+        if major and airflow_major is not None and int(major) != airflow_major:
+            continue
+        if row["name"].endswith("*"):
+            prefixes.append(row["name"].rstrip("*"))
+        else:
+            names[row["name"]] = row["kind"]
+    return ReservedEnv(names, tuple(prefixes))
 
 
 def latest() -> str:

@@ -1,10 +1,17 @@
 """The curate step: landing hours -> curated partitions + quarantine + a run manifest.
 
-Order of work, chosen so that a crash at any point leaves the previous state readable and a
-rerun completes the job: (1) remove staged files a crashed run left, (2) the engine stages
-new partition and quarantine files beside the live ones, (3) the counts are checked
-(input = curated new + duplicates + quarantined, per hour and in total), (4) staged files
-are swapped in with ``os.replace``, (5) manifests are written.
+Order of work, chosen so that two runs at once give the tables of the two runs in a row, and
+a crash at any point leaves the lake readable and a rerun completes the job:
+
+1. take the lake lock (:mod:`taxiway.lake.guard`): a second run waits here, or fails with
+   ``wait=False``; holding it, roll forward a publish a crashed run had committed;
+2. remove staged files a crashed run left before its commit point;
+3. the engine stages new partition and quarantine files beside the live ones, deduplicating
+   against what is published (which, under the lock, nobody else is changing);
+4. the counts are checked (input = curated new + duplicates + quarantined, per hour and in
+   total); nothing is published if they do not add up;
+5. publish: the journal (the commit point), the ``os.replace`` swaps, the manifests, then
+   the journal is dropped (:mod:`taxiway.lake.journal`); release the lock.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from pathlib import Path
 from taxiway.engines.base import CurateRequest, Engine
 from taxiway.errors import InvariantError
 from taxiway.lake import manifest as manifests
+from taxiway.lake.guard import lake_lock
 from taxiway.lake.layout import Lake, format_hour
+from taxiway.lake.lock import OnWait
 from taxiway.lake.publish import Publisher, remove_stale
 
 #: Test seam: called after staging and checking, right before publishing.
@@ -38,11 +47,41 @@ def curate(
     topic: str = "events",
     late_event_lookback_days: int = 7,
     before_publish: BeforePublish | None = None,
+    wait: bool = True,
+    on_wait: OnWait | None = None,
 ) -> manifests.RunManifest:
-    """Curate ``hours`` of landing data under ``root`` and publish atomically."""
+    """Curate ``hours`` of landing data under ``root`` and publish atomically.
+
+    ``wait=False`` raises :class:`taxiway.lake.guard.LakeBusyError` instead of queueing
+    behind a run that holds the lake lock; ``on_wait`` is told once when queueing starts.
+    """
     lake = Lake(root, topic)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
+    with lake_lock(lake, run_id, wait=wait, on_wait=on_wait) as recovered:
+        return _curate_locked(
+            lake,
+            run_id,
+            started,
+            hours,
+            engine,
+            late_event_lookback_days,
+            before_publish,
+            recovered,
+        )
+
+
+def _curate_locked(
+    lake: Lake,
+    run_id: str,
+    started: datetime,
+    hours: list[datetime],
+    engine: Engine,
+    late_event_lookback_days: int,
+    before_publish: BeforePublish | None,
+    recovered: list[str],
+) -> manifests.RunManifest:
+    root = lake.root
     stale = remove_stale([lake.events_dir, lake.quarantine_dir])
     request = CurateRequest(
         run_id=run_id,
@@ -69,7 +108,6 @@ def curate(
     except BaseException:
         remove_stale([lake.events_dir, lake.quarantine_dir])
         raise
-    publisher.publish()
     manifest = manifests.RunManifest(
         run_id=run_id,
         engine=engine.dialect,
@@ -81,6 +119,7 @@ def curate(
         files_written=[p.relative_to(root).as_posix() for p in result.written],
         files_removed=[p.relative_to(root).as_posix() for p in result.removed],
         stale_files_removed=stale,
+        recovered_runs=recovered,
     )
-    manifests.write(lake, manifest)
+    publisher.publish(lake, manifest)
     return manifest

@@ -18,6 +18,7 @@ from typing import Any
 
 from taxiway.errors import DataError, UsageError
 from taxiway.lake.layout import DATA_FILE
+from taxiway.sql.literal import literal
 
 #: Hidden (leading dot) so Spark, Hive and DuckDB globs such as ``*/data.parquet`` skip it.
 _TMP_PREFIX = f".{DATA_FILE}."
@@ -75,7 +76,7 @@ def write_parquet(con: Any, table: str, final: Path) -> Path:
     tmp = final.with_name(f"{_TMP_PREFIX}{secrets.token_hex(4)}.tmp")
     try:
         con.execute(
-            f'COPY (SELECT * FROM "{table}") TO {_literal(str(tmp))} '
+            f'COPY (SELECT * FROM "{table}") TO {literal(str(tmp))} '
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         os.replace(tmp, final)
@@ -97,7 +98,3 @@ def _require_inputs(con: Any) -> None:
             f"Table or view `{missing[0]}` is missing from the DuckDB connection; register the "
             "lake first (`taxiway run` does, or DuckDBCatalog.register in code)."
         )
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

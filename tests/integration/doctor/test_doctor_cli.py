@@ -23,7 +23,7 @@ def test_versions_lists_every_version_as_json(taxiway_cli) -> None:  # type: ign
 def test_clean_project_exits_0(taxiway_cli, projects: Path) -> None:  # type: ignore[no-untyped-def]
     proc = taxiway_cli("doctor", "project", str(projects / "clean"), "--mwaa", "3.3.1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "0 error(s), 0 warning(s), 0 info" in proc.stdout
+    assert "0 error(s), 0 warning(s), 1 info" in proc.stdout  # the layout notice
 
 
 def test_legacy_requirements_json_and_fix(taxiway_cli, projects: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

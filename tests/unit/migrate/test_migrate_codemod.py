@@ -124,7 +124,7 @@ def test_livy_import_kept_while_still_used_and_emr_import_added_after_it() -> No
     source = (
         "from airflow.providers.apache.livy.operators.livy import LivyOperator, LivyHook\n"
         "import os\n"
-        't = LivyOperator(task_id="t", file="a")\n'
+        't = LivyOperator(task_id="t", file="s3://jobs/a.py")\n'
         "h = LivyHook()\n"
     )
     result = migrate(source)

@@ -1,0 +1,276 @@
+"""Checks of the environment's buckets, EMR cluster, Athena workgroup, Glue database and MWAA."""
+
+from __future__ import annotations
+
+from taxiway.findings import Finding, Severity
+from taxiway.preflight.policy import evaluate
+from taxiway.preflight.snapshot import Bucket, MwaaEnvironment, Names, Snapshot
+
+_STORAGE = "infra/terraform/modules/storage"
+_PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _tls_enforced(bucket: Bucket) -> bool:
+    """A Deny of s3:* for every principal when aws:SecureTransport is false."""
+    if not bucket.policy:
+        return False
+    for stmt in bucket.policy.get("Statement") or []:
+        if not isinstance(stmt, dict) or stmt.get("Effect") != "Deny":
+            continue
+        bool_cond = (stmt.get("Condition") or {}).get("Bool") or {}
+        if str(bool_cond.get("aws:SecureTransport", "")).lower() != "false":
+            continue
+        one = {**stmt, "Condition": None, "Effect": "Deny"}
+        decision = evaluate(
+            [{"Statement": [one]}],
+            "s3:GetObject",
+            f"arn:aws:s3:::{bucket.name}/any",
+            principal=("AWS", "*"),
+        )
+        if decision.decision == "explicitDeny":
+            return True
+    return False
+
+
+def check_bucket(bucket: Bucket) -> list[Finding]:
+    """``bucket-missing`` or the bucket's versioning, public access, encryption and TLS checks."""
+    name = bucket.name
+    if not bucket.exists:
+        return [
+            Finding(
+                "bucket-missing",
+                Severity.ERROR,
+                name,
+                f"The {bucket.role} bucket `{name}` does not exist (or is not this account's).",
+                f"Create it ({_STORAGE}); bucket names end in the account id.",
+            )
+        ]
+    out = []
+    if bucket.versioning != "Enabled":
+        out.append(
+            Finding(
+                "bucket-versioning-disabled",
+                Severity.ERROR,
+                name,
+                f"Versioning is {bucket.versioning or 'off'} on `{name}`; MWAA requires it on its "
+                "bucket and the lake relies on it against deletes.",
+                f"aws s3api put-bucket-versioning --bucket {name} "
+                "--versioning-configuration Status=Enabled",
+            )
+        )
+    pab = bucket.public_access_block or {}
+    open_keys = [k for k in _PAB_KEYS if not pab.get(k)]
+    if open_keys:
+        out.append(
+            Finding(
+                "bucket-public-access",
+                Severity.ERROR,
+                name,
+                f"Public access is not fully blocked on `{name}` ({', '.join(open_keys)} off).",
+                "Turn on all four settings of the bucket's public access block.",
+            )
+        )
+    if bucket.encryption is None:
+        out.append(
+            Finding(
+                "bucket-no-encryption",
+                Severity.ERROR,
+                name,
+                f"`{name}` has no default encryption configuration.",
+                "Set SSE-KMS with the environment key (SSE-S3 for the logs bucket).",
+            )
+        )
+    elif bucket.role != "logs" and not bucket.encryption.startswith("aws:kms"):
+        # Every bucket has SSE-S3 by default since 2023; the data buckets are meant to use
+        # the environment key, so revoking the key revokes the data (storage/main.tf).
+        out.append(
+            Finding(
+                "bucket-not-kms",
+                Severity.WARNING,
+                name,
+                f"`{name}` is encrypted with {bucket.encryption}, not the environment's KMS key.",
+                "Set SSE-KMS with the environment key and enable S3 Bucket Keys.",
+            )
+        )
+    if not _tls_enforced(bucket):
+        out.append(
+            Finding(
+                "bucket-no-tls-policy",
+                Severity.ERROR,
+                name,
+                f"The policy of `{name}` does not deny requests without TLS.",
+                'Add a Deny of s3:* for Principal "*" when aws:SecureTransport is false.',
+            )
+        )
+    return out
+
+
+def check_analytics(snapshot: Snapshot) -> list[Finding]:
+    """``emr-cluster-not-found``, ``athena-workgroup-*`` and ``glue-database-missing``."""
+    names = snapshot.names
+    out = []
+    if snapshot.emr_cluster_id is None:
+        out.append(
+            Finding(
+                "emr-cluster-not-found",
+                Severity.ERROR,
+                names.emr_cluster,
+                f"No running or waiting EMR cluster is named `{names.emr_cluster}`; the curate "
+                "step has nowhere to run.",
+                "Create it (infra/terraform/modules/emr) or start a new one with that name; "
+                "the role's EMR step permissions are checked once it exists.",
+            )
+        )
+    wg = snapshot.workgroup
+    if wg is None:
+        out.append(
+            Finding(
+                "athena-workgroup-not-found",
+                Severity.ERROR,
+                names.athena_workgroup,
+                f"No Athena workgroup `{names.athena_workgroup}`.",
+                "Create it (infra/terraform/modules/analytics).",
+            )
+        )
+    elif not wg.enforced or not wg.output_location or not wg.encryption:
+        gaps = [
+            text
+            for bad, text in (
+                (not wg.enforced, "settings are not enforced"),
+                (not wg.output_location, "no result location"),
+                (not wg.encryption, "results are not encrypted"),
+            )
+            if bad
+        ]
+        out.append(
+            Finding(
+                "athena-workgroup-not-enforced",
+                Severity.ERROR,
+                names.athena_workgroup,
+                f"Athena workgroup `{names.athena_workgroup}`: {', '.join(gaps)}; clients can "
+                "write unencrypted results anywhere.",
+                "Enforce the workgroup configuration with an encrypted result location.",
+            )
+        )
+    if not snapshot.glue_database:
+        out.append(
+            Finding(
+                "glue-database-missing",
+                Severity.ERROR,
+                names.glue_database,
+                f"The Glue database `{names.glue_database}` does not exist.",
+                "Create it (infra/terraform/modules/analytics).",
+            )
+        )
+    return out
+
+
+def check_mwaa(snapshot: Snapshot) -> list[Finding]:
+    """MWAA status and configuration; an info finding when the environment does not exist yet."""
+    names, env = snapshot.names, snapshot.mwaa
+    if env is None:
+        if any(note.startswith("`mwaa:") for note in snapshot.notes):
+            return []  # unknown, not absent: preflight-cannot-read says why
+        return [
+            Finding(
+                "mwaa-environment-absent",
+                Severity.INFO,
+                names.mwaa_environment,
+                f"MWAA environment `{names.mwaa_environment}` does not exist yet; checked what it "
+                "will need.",
+                "Create it once preflight reports no errors.",
+            )
+        ]
+    return _mwaa_status(names, env) + _mwaa_config(snapshot, env)
+
+
+def _mwaa_status(names: Names, env: MwaaEnvironment) -> list[Finding]:
+    if env.status == "AVAILABLE":
+        return []
+    failed = env.status.endswith("FAILED") or env.status == "UNAVAILABLE"
+    return [
+        Finding(
+            "mwaa-not-available",
+            Severity.ERROR if failed else Severity.WARNING,
+            env.name,
+            f"MWAA environment `{env.name}` is {env.status}"
+            + (f": {env.last_error}" if env.last_error else "."),
+            "Read the environment's last update error and its CloudWatch logs."
+            if failed
+            else "Wait for the change to finish, then run preflight again.",
+        )
+    ]
+
+
+def _mwaa_config(snapshot: Snapshot, env: MwaaEnvironment) -> list[Finding]:
+    names = snapshot.names
+    out = []
+
+    def bad(code: str, message: str, hint: str, severity: Severity = Severity.ERROR) -> None:
+        out.append(Finding(code, severity, env.name, message, hint))
+
+    if names.mwaa_version and env.airflow_version != names.mwaa_version:
+        bad(
+            "mwaa-version-mismatch",
+            f"MWAA runs Airflow {env.airflow_version}; taxiway.yaml says {names.mwaa_version}.",
+            "Upgrade the environment or change mwaa_version; the doctor checked the latter.",
+        )
+    role_arn = snapshot.role.arn if snapshot.role else names.execution_role
+    if not env.execution_role_arn.endswith(f"role/{names.execution_role}"):
+        bad(
+            "mwaa-role-mismatch",
+            f"MWAA uses execution role `{env.execution_role_arn}`, not `{role_arn}`.",
+            "Point the environment at the environment's execution role.",
+        )
+    if env.source_bucket_arn != f"arn:{names.partition}:s3:::{names.buckets['mwaa']}":
+        bad(
+            "mwaa-bucket-mismatch",
+            f"MWAA reads `{env.source_bucket_arn}`, not the mwaa bucket `{names.buckets['mwaa']}`.",
+            "Point the environment at the mwaa bucket.",
+        )
+    tagged = {s.id for s in snapshot.network.subnets}
+    if tagged and set(env.subnet_ids) != tagged:
+        bad(
+            "mwaa-subnet-mismatch",
+            f"MWAA runs in {', '.join(env.subnet_ids)}; the checked private subnets are "
+            f"{', '.join(sorted(tagged))}.",
+            "Tag MWAA's subnets Tier=private so preflight checks the subnets MWAA uses.",
+        )
+    sg = snapshot.network.security_group
+    if sg is not None and sg.id not in env.security_group_ids:
+        bad(
+            "mwaa-sg-mismatch",
+            f"MWAA does not use the checked security group `{names.security_group}` ({sg.id}).",
+            "Attach the environment's security group.",
+        )
+    suffix = {
+        "DagProcessing": "DAGProcessing",
+        "Scheduler": "Scheduler",
+        "Task": "Task",
+        "Webserver": "WebServer",
+        "Worker": "Worker",
+    }
+    lost = [
+        f"airflow-{env.name}-{suffix.get(kind, kind)}"
+        for kind, enabled in sorted(env.logging.items())
+        if enabled and f"airflow-{env.name}-{suffix.get(kind, kind)}" not in env.log_groups
+    ]
+    # While the environment is being created its log groups may not exist yet.
+    if lost and (env.status == "AVAILABLE" or env.status.endswith("FAILED")):
+        bad(
+            "mwaa-log-groups-missing",
+            f"Logging is on but the log group(s) {', '.join(f'`{g}`' for g in lost)} do not "
+            "exist: MWAA could not create them (often the key policy or the role's logs "
+            "permissions).",
+            "Check kms-policy-missing-service and the role's logs:CreateLogGroup, then update "
+            "the environment.",
+        )
+    off = sorted(k for k, enabled in env.logging.items() if not enabled)
+    if off:
+        bad(
+            "mwaa-logging-disabled",
+            f"MWAA logging is off for {', '.join(off)}; failures there leave no trace.",
+            "Enable every log type at INFO or above.",
+            Severity.WARNING,
+        )
+    return out

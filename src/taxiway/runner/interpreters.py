@@ -1,0 +1,157 @@
+"""Find a Python interpreter for the target's minor version, or the nearest one.
+
+uv finds interpreters on PATH and its own managed ones, but not every pyenv version (pyenv
+shims for non-global versions fail when run), so after asking uv we also look where
+interpreters are usually installed. Python downloads stay off: the runner must work
+where only a package index is reachable.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from taxiway.errors import ToolchainError
+
+_VERSION_SNIPPET = "import sys; print('.'.join(map(str, sys.version_info[:3])))"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A runnable Python: its path and full version ("3.12.1")."""
+
+    path: str
+    version: str
+
+    @property
+    def minor(self) -> str:
+        v = Version(self.version)
+        return f"{v.major}.{v.minor}"
+
+
+def uv_bin() -> str:
+    """The uv executable shipped with the ``uv`` Python package (a taxiway dependency)."""
+    try:
+        import uv
+
+        return str(uv.find_uv_bin())
+    except (ImportError, FileNotFoundError) as exc:
+        raise ToolchainError(
+            "`uv` is not available; install it with `pip install uv` (taxiway depends on it)."
+        ) from exc
+
+
+def uv_env() -> dict[str, str]:
+    """The environment for uv subprocesses: no Python downloads, no inherited venv."""
+    env = dict(os.environ)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def probe(path: str) -> Interpreter | None:
+    """Run ``path`` to learn its version; None when it does not run (a broken shim)."""
+    try:
+        out = subprocess.run(
+            [path, "-c", _VERSION_SNIPPET],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=uv_env(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = out.stdout.strip()
+    if out.returncode != 0 or not version:
+        return None
+    try:
+        Version(version)
+    except InvalidVersion:
+        return None  # not a Python that printed its version: a wrapper or a broken shim
+    return Interpreter(path=str(Path(path).resolve()), version=version)
+
+
+def _uv_find(minor: str) -> Interpreter | None:
+    try:
+        out = subprocess.run(
+            [uv_bin(), "python", "find", "--no-config", minor],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=uv_env(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    return probe(out.stdout.strip().splitlines()[-1])
+
+
+def _candidate_paths() -> list[str]:
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    dirs = [
+        f"{pyenv_root}/versions/*/bin",
+        str(Path.home() / ".local/share/uv/python/*/bin"),
+        "/usr/local/bin",
+        "/usr/bin",
+        "/opt/homebrew/bin",
+    ]
+    paths: list[str] = []
+    for d in dirs:
+        for name in ("python3.[0-9]", "python3.[0-9][0-9]"):
+            paths += sorted(glob.glob(f"{d}/{name}"))
+    return [p for p in paths if os.access(p, os.X_OK)]
+
+
+def available() -> dict[str, Interpreter]:
+    """Every runnable interpreter found in the usual places, by minor version."""
+    found: dict[str, Interpreter] = {}
+    for path in _candidate_paths():
+        interp = probe(path)
+        if interp and interp.minor not in found:
+            found[interp.minor] = interp
+    return found
+
+
+def _distance(minor: str, wanted: str) -> tuple[int, int]:
+    a, b = Version(minor), Version(wanted)
+    gap = abs((a.major - b.major) * 100 + a.minor - b.minor)
+    # On a tie prefer the newer interpreter: Airflow's next minor is closer to MWAA's
+    # behaviour than an interpreter the target no longer supports.
+    return (gap, 0 if a > b else 1)
+
+
+def find(wanted: str, explicit: str | None = None) -> tuple[Interpreter, bool]:
+    """The interpreter to build with and whether it matches ``wanted`` ("3.12").
+
+    ``explicit`` (a path or a version) wins when given. Raises ToolchainError when no
+    Python 3 interpreter runs at all.
+    """
+    if explicit:
+        interp = probe(explicit) if os.sep in explicit else _uv_find(explicit)
+        if interp is None:
+            raise ToolchainError(
+                f"Python interpreter `{explicit}` does not run; pass a path to a working "
+                "`python3.X` with `--python`."
+            )
+        return interp, interp.minor == wanted
+    exact = _uv_find(wanted)
+    if exact is not None and exact.minor == wanted:
+        return exact, True
+    pool = available()
+    if wanted in pool:
+        return pool[wanted], True
+    if not pool:
+        raise ToolchainError(
+            f"No Python interpreter found (wanted `{wanted}`); install one, e.g. "
+            f"`uv python install {wanted}` or `pyenv install {wanted}`, or pass `--python`."
+        )
+    nearest = min(pool, key=lambda m: _distance(m, wanted))
+    return pool[nearest], False

@@ -1,0 +1,1 @@
+"""User interfaces beyond the terminal: the local Airflow UI on the project's DAGs."""
