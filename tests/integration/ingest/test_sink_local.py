@@ -164,7 +164,7 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
     # 1. SIGKILL while it writes small objects
     proc = _sink_process(landing, broker, topic, "--flush-size", "25")
     try:
-        _wait_for(lambda: len(local_objects(landing, topic)) >= 20, timeout=60)
+        _wait_for(lambda: _alive(proc) and len(local_objects(landing, topic)) >= 20, timeout=60)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -176,7 +176,10 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
     proc = _sink_process(landing, broker, topic, "--flush-size", "1000000")
     assert proc.stderr is not None
     started = proc.stderr.readline()  # printed once the partitions are assigned
-    assert "consuming" in started and f"0@{_landed(landing, topic, 0)}" in started, started
+    if "consuming" not in started:
+        proc.kill()
+        raise AssertionError(f"the sink did not start: {started}{proc.communicate()[1]}")
+    assert f"0@{_landed(landing, topic, 0)}" in started, started
     time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
@@ -195,6 +198,14 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
     assert sum(len(o.lines) for o in objs) == sum(counts.values())
     assert_exactly_once(objs, counts)
     assert {o.hour for o in objs} == {"2026-11-23T10", "2026-11-23T11"}
+
+
+def _alive(proc: subprocess.Popen[str]) -> bool:
+    """True while the sink runs; its stderr in the failure when it died on its own."""
+    if proc.poll() is not None:
+        _out, err = proc.communicate()
+        raise AssertionError(f"the sink exited with {proc.returncode}: {err}")
+    return True
 
 
 def _landed(landing: Path, topic: str, partition: int) -> int:
