@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -174,15 +175,17 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
 
     # 2. restart, SIGTERM with a buffer that was never flushed: it is written, exit 0
     proc = _sink_process(landing, broker, topic, "--flush-size", "1000000")
-    assert proc.stderr is not None
-    started = proc.stderr.readline()  # printed once the partitions are assigned
-    if "consuming" not in started:
-        proc.kill()
-        raise AssertionError(f"the sink did not start: {started}{proc.communicate()[1]}")
-    assert f"0@{_landed(landing, topic, 0)}" in started, started
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    try:
+        started = _start_line(proc)  # printed once the partitions are assigned
+        resumed = {int(p): int(o) for p, o in re.findall(r"(\d)@(\d+)", started)}
+        assert resumed == {p: _landed(landing, topic, p) for p in counts}, started
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, err
     summary = json.loads(out)
     assert summary["stopped_by"] == "SIGTERM"
@@ -191,7 +194,12 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
 
     # 3. drain: exactly every record once
     proc = _sink_process(landing, broker, topic, "--stop-at-end")
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, err
     assert json.loads(out)["records"] == sum(counts.values()) - after
     objs = local_objects(landing, topic)
@@ -206,6 +214,18 @@ def _alive(proc: subprocess.Popen[str]) -> bool:
         _out, err = proc.communicate()
         raise AssertionError(f"the sink exited with {proc.returncode}: {err}")
     return True
+
+
+def _start_line(proc: subprocess.Popen[str]) -> str:
+    """The sink's stderr up to and including its (possibly wrapped) start line."""
+    assert proc.stderr is not None
+    text = ""
+    while "into" not in text:
+        line = proc.stderr.readline()
+        if not line:
+            raise AssertionError(f"the sink exited before it started: {text}")
+        text += line
+    return " ".join(text[text.index("consuming") :].split())
 
 
 def _landed(landing: Path, topic: str, partition: int) -> int:
