@@ -95,7 +95,10 @@ def test_rotation_by_size_and_by_time(tmp_path: Path, broker: str, topic: str) -
         stop.set()
         thread.join(30)
     assert seen
-    assert [len(o.lines) for o in local_objects(landing, topic)] == [35, 3]
+    objs = local_objects(landing, topic)
+    # [35, 3] unless a very busy machine split a fetch across a rotation
+    assert len(objs) >= 2 and sum(len(o.lines) for o in objs) == 38
+    assert_exactly_once(objs, {0: 38})
 
 
 def _wait_for(check: object, timeout: float = 15.0) -> bool:
@@ -151,7 +154,7 @@ def _sink_process(landing: Path, broker: str, topic: str, *extra: str) -> subpro
     )
 
 
-def test_sigkill_then_sigterm_then_drain_is_exactly_once(
+def test_sigkill_then_sigint_sigterm_then_drain_is_exactly_once(
     tmp_path: Path, broker: str, topic: str
 ) -> None:
     counts = {0: 4_000, 1: 3_000, 2: 3_500}
@@ -173,27 +176,29 @@ def test_sigkill_then_sigterm_then_drain_is_exactly_once(
     landed = sum(len(o.lines) for o in local_objects(landing, topic))
     assert 0 < landed < sum(counts.values()), "the kill must land mid-stream"
 
-    # 2. restart, SIGTERM with a buffer that was never flushed: it is written, exit 0
-    # (it resumes right after what the killed sink landed; counted before it starts, as it
-    # writes the rest of hour 10 at once)
-    per_partition = {p: _landed(landing, topic, p) for p in counts}
-    proc = _sink_process(landing, broker, topic, "--flush-size", "1000000")
-    try:
-        started = _start_line(proc)  # printed once the partitions are assigned
-        resumed = {int(p): int(o) for p, o in re.findall(r"(\d)@(\d+)", started)}
-        assert resumed == per_partition, started
-        time.sleep(1.5)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    summary = json.loads(out)
-    assert summary["stopped_by"] == "SIGTERM"
-    after = sum(len(o.lines) for o in local_objects(landing, topic))
-    assert after == landed + summary["records"]
+    # 2. restart, then SIGINT (and once more, SIGTERM) with a buffer that was never flushed:
+    # it is written and the sink exits 0. Each restart resumes right after what is landed
+    # (counted before it starts: it writes the rest of hour 10 at once).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        per_partition = {p: _landed(landing, topic, p) for p in counts}
+        proc = _sink_process(landing, broker, topic, "--flush-size", "1000000")
+        try:
+            started = _start_line(proc)  # printed once the partitions are assigned
+            resumed = {int(p): int(o) for p, o in re.findall(r"(\d)@(\d+)", started)}
+            assert resumed == per_partition, started
+            time.sleep(1.0)
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, err
+        summary = json.loads(out)
+        assert summary["stopped_by"] == sig.name
+        after = sum(len(o.lines) for o in local_objects(landing, topic))
+        assert after == landed + summary["records"]
+        landed = after
 
     # 3. drain: exactly every record once
     proc = _sink_process(landing, broker, topic, "--stop-at-end")
