@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import airflow_ui, dashboard, doctor, local, migrate, pipeline, preflight
+from taxiway.cli import airflow_ui, dashboard, doctor, ingest, local, migrate, pipeline, preflight
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ pipeline.register(app)
 dashboard.register(app)
 airflow_ui.register(app)
 app.add_typer(doctor.app, name="doctor")
+app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
 preflight.register(app)

@@ -55,6 +55,12 @@ def generate(
     late_rate: float = typer.Option(0.01, "--late-rate", min=0, max=1),
     truncated_file_rate: float = typer.Option(0.01, "--truncated-file-rate", min=0, max=1),
     uncompressed: bool = typer.Option(False, "--uncompressed", help="Write .json, not .json.gz."),
+    to_kafka: str | None = typer.Option(
+        None,
+        "--to-kafka",
+        metavar="BOOTSTRAP",
+        help="Produce the events to the topic on this broker (HOST:PORT) instead of files.",
+    ),
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
@@ -82,6 +88,25 @@ def generate(
         late_rate=late_rate,
         truncated_file_rate=truncated_file_rate,
     )
+    if to_kafka:
+        from taxiway.errors import UsageError
+        from taxiway.events.kafka import produce
+
+        if uncompressed:
+            raise UsageError(
+                "`--uncompressed` is about landing files; with `--to-kafka` the sink writes "
+                "them (gzip). Drop one of the two options."
+            )
+
+        with render.progress() as bar:
+            task = bar.add_task(f"producing to {opts.topic} on {to_kafka}", total=hours)
+            truth, sent = produce(to_kafka, root, opts, on_hour=lambda _h: bar.advance(task))
+        render.info(
+            f"produced {sent.records:,} records to `{opts.topic}` on {to_kafka} "
+            f"({sent.records_per_s:,.0f}/s); ground truth: {root / 'ground_truth.json'} "
+            f"(land them with `taxiway ingest kafka --bootstrap {to_kafka}`)"
+        )
+        return
     with render.progress() as bar:
         task = bar.add_task("generating landing hours", total=hours)
         truth = run_generator(root, opts, on_hour=lambda _h: bar.advance(task))
@@ -181,6 +206,11 @@ def demo(
     hours: int = typer.Option(24, "--hours", min=1),
     events_per_hour: int = typer.Option(50_000, "--events-per-hour", min=1),
     seed: int = typer.Option(7, "--seed"),
+    kafka: bool = typer.Option(
+        False,
+        "--kafka",
+        help="Go through Kafka: start a local broker, produce the day, land it with the sink.",
+    ),
     data_dir: str | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
@@ -207,8 +237,13 @@ def demo(
         for h in range(0, hours, 6)
     ]
     with render.progress() as bar:
-        gen = bar.add_task("generate landing hours", total=hours)
-        truth = run_generator(root, opts, on_hour=lambda _h: bar.advance(gen))
+        if kafka:
+            from taxiway.ingest.demo import land_through_kafka
+
+            truth = land_through_kafka(root, opts, bar)
+        else:
+            gen = bar.add_task("generate landing hours", total=hours)
+            truth = run_generator(root, opts, on_hour=lambda _h: bar.advance(gen))
         cur = bar.add_task("curate (DuckDB)", total=hours)
         manifests = []
         for batch in batches:

@@ -212,12 +212,21 @@ def _corrupt(ev: dict[str, Any], kind: str, rng: random.Random) -> str:
     return text
 
 
+Emit = Callable[[datetime, int, list[str]], None]
+
+
 def generate(
-    root: Path, opts: GeneratorOptions, on_hour: Callable[[datetime], None] | None = None
+    root: Path,
+    opts: GeneratorOptions,
+    on_hour: Callable[[datetime], None] | None = None,
+    emit: Emit | None = None,
 ) -> GroundTruth:
     """Write the landing files under ``root`` and return (and write) the ground truth.
 
     ``on_hour`` is called after each landing hour is written (progress reporting).
+    ``emit(hour, partition, lines)``, when given, receives each file's lines instead of the
+    file being written (``taxiway.events.kafka`` produces them to a topic); no file can be
+    truncated then, and the truth assumes the sink's names (offsets from 0 per partition).
     """
     rng = random.Random(opts.seed)
     lake = Lake(root, opts.topic)
@@ -273,8 +282,12 @@ def generate(
                     continue
                 path = lake.landing_file(hour, part, offsets[part], gz=opts.compress)
                 offsets[part] += len(piece)
-                body = ("\n".join(r.line for r in piece) + "\n").encode()
                 truncated = rng.random() < opts.truncated_file_rate
+                if emit is not None:
+                    emit(hour, part, [r.line for r in piece])
+                    written.append((hour, path, piece, False))
+                    continue
+                body = ("\n".join(r.line for r in piece) + "\n").encode()
                 if opts.compress:
                     body = gzip.compress(body, compresslevel=5)
                     if truncated:
