@@ -152,8 +152,9 @@ def run(
 
     def waiting(holder: dict[str, object]) -> None:
         render.info(
-            f"[yellow]waiting[/]: the lake `{root}` is being curated by {describe(holder)}; "
-            "this run starts when it finishes (Ctrl-C to stop, `--no-wait` to fail instead)"
+            ("waiting", "yellow"),
+            f": the lake `{root}` is being curated by {describe(holder)}; "
+            "this run starts when it finishes (Ctrl-C to stop, `--no-wait` to fail instead)",
         )
 
     manifest = curate_hours(settings, env, root, hours, engine, wait=not no_wait, on_wait=waiting)
@@ -290,7 +291,7 @@ def _dashboard(root: Path) -> None:
     try:
         path = build(root / "warehouse.duckdb", root / "dashboard.html")
     except MissingDependencyError as exc:  # the demo's data is fine; only the page is missing
-        render.info(f"[yellow]no dashboard:[/] {exc}")
+        render.info(("no dashboard:", "yellow"), f" {exc}")
         return
     render.info(
         f"dashboard: {path.resolve()} (open it in a browser; `taxiway airflow` runs the DAG "

@@ -96,13 +96,22 @@ class _Lock:
         deadline = None if timeout is None else time.monotonic() + timeout
         told = False
         while not self.try_acquire():
-            holder = self.holder()
+            holder = self._holder_settled()
             if not wait or (deadline is not None and time.monotonic() >= deadline):
                 raise LockBusyError(self.where, holder)
             if not told and on_wait is not None:
                 on_wait(holder)
                 told = True
             time.sleep(poll)
+
+    def _holder_settled(self, tries: int = 20) -> dict[str, Any]:
+        # A holder writes who it is just after taking the lock: a waiter that looks in between
+        # reads nothing, so give the holder a few milliseconds before naming it.
+        holder = self.holder()
+        while not holder.get("run_id") and tries > 0:
+            time.sleep(0.005)
+            holder, tries = self.holder(), tries - 1
+        return holder
 
     def check(self) -> None:
         """Raise if the lock was lost (only an S3 lock can be: by expiry and takeover)."""

@@ -241,7 +241,7 @@ def catchup_warning(details: dict[str, Any], hours: list[datetime]) -> str | Non
     if (hours[0] - begins).total_seconds() <= 24 * 3600:
         return None
     return (
-        f"[yellow]warning:[/] `{DAG_ID}` catches up from {begins:%Y-%m-%d}: once unpaused, the "
+        f"warning: `{DAG_ID}` catches up from {begins:%Y-%m-%d}: once unpaused, the "
         "scheduler also runs every hour since then, one at a time (mostly empty hours). Pause "
         "it in the UI when the backfill of your hours is done."
     )
