@@ -118,9 +118,7 @@ def cluster_spec(env: settings.DagEnv, subnet_id: str | None) -> dict[str, Any]:
 def _private_subnet(ec2: Any, env: settings.DagEnv) -> str | None:
     """The first private subnet of the environment's VPC (Name tag, `Tier=private`)."""
     vpcs = ec2.describe_vpcs(
-        Filters=[
-            {"Name": "tag:Name", "Values": [settings.naming.vpc_name(env.project, env.name)]}
-        ]
+        Filters=[{"Name": "tag:Name", "Values": [settings.naming.vpc_name(env.project, env.name)]}]
     )["Vpcs"]
     if not vpcs:
         return None
@@ -166,7 +164,9 @@ def failure_reason(emr: Any, cluster_id: str, step_id: str) -> str:
     details = status.get("FailureDetails") or {}
     parts = [details.get("Reason"), details.get("Message"), details.get("LogFile")]
     reason = "; ".join(p for p in parts if p)
-    return reason or str((status.get("StateChangeReason") or {}).get("Message") or "no reason given")
+    return reason or str(
+        (status.get("StateChangeReason") or {}).get("Message") or "no reason given"
+    )
 
 
 def read_manifest(s3: Any, bucket: str, run_id: str) -> dict[str, Any]:
@@ -208,10 +208,14 @@ def register_partitions(env: str, run_id: str, **_: Any) -> dict[str, Any]:
     added = 0
     for i in range(0, len(entries), 100):  # the API takes at most 100 per call
         resp = glue.batch_create_partition(
-            DatabaseName=denv.glue_database, TableName="events", PartitionInputList=entries[i : i + 100]
+            DatabaseName=denv.glue_database,
+            TableName="events",
+            PartitionInputList=entries[i : i + 100],
         )
         errors = [
-            e for e in resp.get("Errors", []) if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"
+            e
+            for e in resp.get("Errors", [])
+            if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"
         ]
         if errors:
             raise RuntimeError(f"Glue refused partitions of `events`: {errors}")
@@ -231,16 +235,10 @@ def register_partitions(env: str, run_id: str, **_: Any) -> dict[str, Any]:
 def report_sql(name: str, params: dict[str, int]) -> str:
     """The report's Athena SQL with its integer parameters filled in.
 
-    On MWAA the files ship in `taxiway_dags/sql/` (`taxiway deploy` copies them from the
-    single source, `taxiway/sql/`); from the repo they come from the installed package.
+    The files in `taxiway_dags/sql/` are the single source, `taxiway/sql/*.sql` (symlinks
+    in the repo, copies in the bundle `taxiway deploy` uploads).
     """
-    shipped = Path(__file__).resolve().parent / "sql" / f"{name}.sql"
-    if shipped.is_file():
-        text = shipped.read_text(encoding="utf-8")
-    else:
-        from taxiway.sql.transpile import load_sql
-
-        text = load_sql(name)
+    text = (Path(__file__).parent / "sql" / f"{name}.sql").read_text(encoding="utf-8")
 
     def fill(m: re.Match[str]) -> str:
         value = params[m.group(1)]

@@ -17,10 +17,8 @@ from typing import Any
 
 import yaml
 
-try:  # on MWAA: the copy `taxiway deploy` ships next to this file (stdlib only)
-    from taxiway_dags import naming  # type: ignore[attr-defined]
-except ImportError:  # from the repo: the taxiway package is installed
-    from taxiway import naming
+# taxiway/naming.py itself (a symlink in the repo, a copy in the bundle): stdlib only
+from taxiway_dags import naming
 
 HERE = Path(__file__).resolve().parent
 REPORTS = ("campaign_daily_kpis", "attribution_last_click", "daily_funnel", "data_quality_hourly")

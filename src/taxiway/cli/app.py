@@ -7,7 +7,7 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import doctor, local, migrate, pipeline
+from taxiway.cli import deploy, doctor, local, migrate, pipeline
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ def _root(
 
 
 pipeline.register(app)
+deploy.register(app)
 app.add_typer(doctor.app, name="doctor")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
