@@ -60,7 +60,7 @@ def account_id(sts: Any) -> str:
     """The caller's account id (STS GetCallerIdentity)."""
     try:
         return str(sts.get_caller_identity()["Account"])
-    except Exception as exc:  # noqa: BLE001 - any botocore failure means "no credentials"
+    except Exception as exc:
         raise DeployError(
             f"Cannot ask AWS who you are (`sts get-caller-identity`): {exc}; configure "
             "credentials (AWS_PROFILE or the default chain) for the target account."
