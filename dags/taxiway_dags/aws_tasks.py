@@ -15,7 +15,7 @@ hooks are created inside the callables. Order of work in one run of hour H:
 3. `report_<name>` UNLOADs the report as Parquet to a run-scoped prefix
    (`s3://<reports>/<name>/run=<run id>/`) and then points the Glue table at it
    (`ALTER TABLE ... SET LOCATION`): a BI query sees the old report or the new one, never an
-   empty, doubled or half-written one. The reports bucket's lifecycle expires old prefixes.
+   empty, doubled or half-written one. Prefixes older than the previous one are deleted.
 """
 
 from __future__ import annotations
@@ -71,11 +71,16 @@ def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
     ]
 
 
-def cluster_spec(env: settings.DagEnv, subnet_id: str | None) -> dict[str, Any]:
+def cluster_spec(
+    env: settings.DagEnv, subnet_id: str | None, groups: dict[str, str] | None = None
+) -> dict[str, Any]:
     """RunJobFlow arguments for the environment's cluster, from the same settings Terraform reads.
 
-    Names follow `taxiway.naming`; idle clusters terminate after `emr_idle_timeout_minutes`.
+    Mirrors infra/terraform/modules/emr (names per `taxiway.naming`, its security
+    configuration and EMR-managed security groups when they exist); idle clusters
+    terminate after `emr_idle_timeout_minutes`.
     """
+    groups = groups or {}
     sizing = env.raw.get("sizing", {})
     project, name = env.project, env.name
     instances: dict[str, Any] = {
@@ -98,7 +103,14 @@ def cluster_spec(env: settings.DagEnv, subnet_id: str | None) -> dict[str, Any]:
     }
     if subnet_id:
         instances["Ec2SubnetId"] = subnet_id
-    return {
+    for field_name, suffix in (
+        ("EmrManagedMasterSecurityGroup", "emr-primary"),
+        ("EmrManagedSlaveSecurityGroup", "emr-core"),
+        ("ServiceAccessSecurityGroup", "emr-service-access"),
+    ):
+        if groups.get(suffix):
+            instances[field_name] = groups[suffix]
+    spec: dict[str, Any] = {
         "Name": env.cluster_name,
         "ReleaseLabel": env.raw.get("emr_release", "emr-7.12.0"),
         "Applications": [{"Name": "Spark"}, {"Name": "Hadoop"}],
@@ -110,9 +122,15 @@ def cluster_spec(env: settings.DagEnv, subnet_id: str | None) -> dict[str, Any]:
         "AutoTerminationPolicy": {
             "IdleTimeout": 60 * int(env.raw.get("emr_idle_timeout_minutes", 60))
         },
-        "Tags": [{"Key": "taxiway:env", "Value": name}],
+        "Tags": [
+            {"Key": "taxiway:env", "Value": name},
+            {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"},
+        ],
         "VisibleToAllUsers": True,
     }
+    if groups.get("security-configuration"):
+        spec["SecurityConfiguration"] = groups["security-configuration"]
+    return spec
 
 
 def _private_subnet(ec2: Any, env: settings.DagEnv) -> str | None:
@@ -131,6 +149,18 @@ def _private_subnet(ec2: Any, env: settings.DagEnv) -> str | None:
     return sorted(s["SubnetId"] for s in subnets)[0] if subnets else None
 
 
+def _cluster_groups(emr: Any, ec2: Any, env: settings.DagEnv) -> dict[str, str]:
+    """Terraform's EMR security groups (by name) and security configuration, if present."""
+    stem = env.cluster_name
+    names = [f"{stem}-emr-primary", f"{stem}-emr-core", f"{stem}-emr-service-access"]
+    found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])
+    out = {g["GroupName"][len(stem) + 1 :]: g["GroupId"] for g in found["SecurityGroups"]}
+    configs = emr.list_security_configurations().get("SecurityConfigurations", [])
+    if any(c["Name"] == f"{stem}-encryption" for c in configs):
+        out["security-configuration"] = f"{stem}-encryption"
+    return out
+
+
 def ensure_cluster(emr: Any, ec2: Any, env: settings.DagEnv, log: Any) -> str:
     """The id of the environment's live cluster, creating it when none is alive."""
     found = [
@@ -147,7 +177,7 @@ def ensure_cluster(emr: Any, ec2: Any, env: settings.DagEnv, log: Any) -> str:
     if found:
         return str(found[0]["Id"])
     log.warning("No live EMR cluster `%s`: creating one from the environment's spec", env.name)
-    spec = cluster_spec(env, _private_subnet(ec2, env))
+    spec = cluster_spec(env, _private_subnet(ec2, env), _cluster_groups(emr, ec2, env))
     return str(emr.run_job_flow(**spec)["JobFlowId"])
 
 
@@ -221,7 +251,9 @@ def register_partitions(env: str, run_id: str, **_: Any) -> dict[str, Any]:
             raise RuntimeError(f"Glue refused partitions of `events`: {errors}")
         added += len(entries[i : i + 100]) - len(resp.get("Errors", []))
     for hour, counts in sorted(manifest.get("hours", {}).items()):
-        row = {"landing_hour": hour, "run_id": manifest["run_id"], **counts}
+        stamp = hour.replace("T", " ") + ":00:00"  # a Hive timestamp, like quarantine's
+        row = {**counts, "landing_hour": stamp, "run_id": manifest["run_id"]}
+        row["finished_at"] = manifest.get("finished_at")
         # one compact line per hour (Athena's JSON SerDe reads one object per line); a
         # rerun of the hour overwrites the same key
         s3.put_object(
@@ -266,9 +298,14 @@ def report_statements(
 def build_report(env: str, report: str, run_id: str, attempt: str = "1", **_: Any) -> str:
     """UNLOAD one report to a fresh prefix, then switch its table there; return the prefix."""
     from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
     denv = settings.current(env)
     hook = AthenaHook(region_name=denv.region)
+    glue = AwsBaseHook(client_type="glue", region_name=denv.region).get_conn()
+    s3 = AwsBaseHook(client_type="s3", region_name=denv.region).get_conn()
+    table = glue.get_table(DatabaseName=denv.glue_database, Name=report)["Table"]
+    previous = table["StorageDescriptor"]["Location"]
     unload, switch, prefix = report_statements(denv, report, run_id, str(attempt))
     for statement in (unload, switch):
         query_id = hook.run_query(
@@ -283,7 +320,33 @@ def build_report(env: str, report: str, run_id: str, attempt: str = "1", **_: An
             raise RuntimeError(
                 f"Athena query `{query_id}` for report `{report}` ended {state}: {reason}"
             )
+    expire_old_prefixes(s3, denv.bucket("reports"), report, keep=(prefix, previous))
     return prefix
+
+
+def expire_old_prefixes(s3: Any, bucket: str, report: str, keep: tuple[str, ...]) -> list[str]:
+    """Delete a report's run prefixes but the current and the previous one.
+
+    The previous one stays because a BI query planned just before the switch may still
+    read it; older ones nothing points at. Returns the prefixes deleted.
+    """
+    keep_keys = {k.split(f"s3://{bucket}/", 1)[-1].rstrip("/") + "/" for k in keep}
+    deleted = []
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{report}/run=", Delimiter="/"
+    )
+    for page in pages:
+        for common in page.get("CommonPrefixes", []):
+            old = common["Prefix"]
+            if old in keep_keys:
+                continue
+            objects = s3.list_objects_v2(Bucket=bucket, Prefix=old).get("Contents", [])
+            if objects:
+                s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": o["Key"]} for o in objects]}
+                )
+            deleted.append(old)
+    return deleted
 
 
 def wait_for_step(emr: Any, cluster_id: str, step_id: str, delay: int, attempts: int) -> None:
