@@ -201,6 +201,7 @@ class AthenaEmulator:
     def __init__(self, region: str, workdir: Path) -> None:
         self.region = region
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.statements: list[tuple[str, str, str]] = []  # (query, state, error)
         self._queue: queue.Queue[Any] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -239,6 +240,7 @@ class AthenaEmulator:
                 state, error = "SUCCEEDED", ""
             except Exception as exc:
                 state, error = "FAILED", f"{type(exc).__name__}: {exc}"
+                print(f"twin Athena FAILED: {error}\n  {query[:300]}", file=sys.stderr)
             self.statements.append((query, state, error))
             execution.status = state
 
