@@ -155,8 +155,11 @@ def _cluster_groups(emr: Any, ec2: Any, env: settings.DagEnv) -> dict[str, str]:
     names = [f"{stem}-emr-primary", f"{stem}-emr-core", f"{stem}-emr-service-access"]
     found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])
     out = {g["GroupName"][len(stem) + 1 :]: g["GroupId"] for g in found["SecurityGroups"]}
-    configs = emr.list_security_configurations().get("SecurityConfigurations", [])
-    if any(c["Name"] == f"{stem}-encryption" for c in configs):
+    try:
+        emr.describe_security_configuration(Name=f"{stem}-encryption")
+    except emr.exceptions.ClientError:
+        pass  # no Terraform-made configuration: the cluster gets EMR's defaults
+    else:
         out["security-configuration"] = f"{stem}-encryption"
     return out
 

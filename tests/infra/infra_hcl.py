@@ -247,7 +247,7 @@ UNSCOPED_ACTIONS = frozenset(
         # the DAG re-creating a terminated cluster: no resource exists yet (a request-tag
         # condition scopes it), and the lookups of its subnet, groups and configuration
         "elasticmapreduce:RunJobFlow",
-        "elasticmapreduce:ListSecurityConfigurations",
+        "elasticmapreduce:DescribeSecurityConfiguration",
         "ec2:DescribeVpcs",
         "ec2:DescribeSubnets",
         "ec2:DescribeSecurityGroups",

@@ -275,7 +275,6 @@ def _lake_rows(con: Any, lake: Path) -> dict[str, Any]:
     }
     out["quarantine"] = _rows(
         con,
-        "SELECT * EXCLUDE (run_id) FROM read_parquet("
-        f"'{lake}/quarantine/*.parquet')",
+        f"SELECT * EXCLUDE (run_id) FROM read_parquet('{lake}/quarantine/*.parquet')",
     )
     return out

@@ -117,7 +117,7 @@ data "aws_iam_policy_document" "execution" {
 
   statement {
     sid       = "FindClusterByNameAndSubnet"
-    actions   = ["elasticmapreduce:ListClusters", "elasticmapreduce:ListSecurityConfigurations", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
+    actions   = ["elasticmapreduce:ListClusters", "elasticmapreduce:DescribeSecurityConfiguration", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
     resources = ["*"]
   }
 
