@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ACCOUNT, bucket, client, create_buckets, keys
+from aws_helpers import ACCOUNT, bucket, client, create_buckets, keys
 from typer.testing import CliRunner
 
 from taxiway.cli.app import app

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ACCOUNT, REPO
+from aws_helpers import ACCOUNT, REPO
 
 from taxiway import config
 from taxiway.deploy import bundle

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT, REGION, bucket, client, create_buckets, keys
-from twin import AthenaEmulator, EmrStepEmulator, download_prefix
+from aws_helpers import ACCOUNT, REGION, bucket, client, create_buckets, keys
+from aws_twin import AthenaEmulator, EmrStepEmulator, download_prefix
 from typer.testing import CliRunner
 
 from taxiway.catalog.glue import REPORTS, table_inputs
