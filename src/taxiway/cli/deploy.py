@@ -113,13 +113,13 @@ def deploy(
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
     else:
-        rows = [(a.uri, a.action) for a in the_plan.actions if a.action != "unchanged"]
+        rows = [(a.action, a.uri) for a in the_plan.actions if a.action != "unchanged"]
         unchanged = len(the_plan.actions) - len(rows)
         if rows:
             console.print(
                 table(
                     f"deploy {env} ({'plan' if dry_run else 'done'})",
-                    ["destination", "action"],
+                    ["action", "destination"],
                     rows,
                 )
             )

@@ -155,11 +155,23 @@ def update_environment(mwaa: Any, s3: Any, the_plan: Plan, project: str) -> dict
 
     Returns the UpdateEnvironment arguments sent, or None when the environment does not exist.
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     name = naming.mwaa_environment(project, the_plan.env)
     try:
-        mwaa.get_environment(Name=name)
+        return _update(mwaa, s3, the_plan, project, name)
     except mwaa.exceptions.ResourceNotFoundException:
         return None
+    except (BotoCoreError, ClientError) as exc:
+        raise DeployError(
+            f"The files were uploaded, but MWAA environment `{name}` could not be updated: "
+            f"{exc}. Check the credentials' airflow:UpdateEnvironment permission and rerun "
+            "`taxiway deploy --update-environment` (nothing will be uploaded twice)."
+        ) from exc
+
+
+def _update(mwaa: Any, s3: Any, the_plan: Plan, project: str, name: str) -> dict[str, Any]:
+    mwaa.get_environment(Name=name)
     bucket = naming.bucket(project, the_plan.env, "mwaa", the_plan.account_id)
     args: dict[str, Any] = {
         "Name": name,

@@ -243,7 +243,8 @@ def test_dag_on_the_twin_matches_a_local_run(
         assert "/run=" in location, location
         files = download_prefix(client("s3"), *location[5:].split("/", 1), reports / name)
         got = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{files[0]}')").fetchall()
-        assert [r[0] for r in got] == [c for c, _ in columns], name  # Glue = the SQL's columns
+        # the Glue table's columns are the SQL's, name by name and type by type
+        assert [(r[0], _hive(r[1])) for r in got] == list(columns), name
         names = ", ".join(c for c, _ in columns if c not in ("run_id",))
         aws_rows = _rows(con, f"SELECT {names} FROM read_parquet('{files[0]}')")
         local_rows = _rows(warehouse, f"SELECT {names} FROM {name}")
@@ -278,3 +279,10 @@ def _lake_rows(con: Any, lake: Path) -> dict[str, Any]:
         f"SELECT * EXCLUDE (run_id) FROM read_parquet('{lake}/quarantine/*.parquet')",
     )
     return out
+
+
+def _hive(duckdb_type: str) -> str:
+    """The Hive spelling of a DuckDB column type, as Glue declares it."""
+    simple = {"VARCHAR": "string", "BIGINT": "bigint", "DOUBLE": "double", "DATE": "date"}
+    simple |= {"TIMESTAMP": "timestamp", "BOOLEAN": "boolean", "INTEGER": "int"}
+    return simple.get(duckdb_type, duckdb_type.lower().replace(" ", ""))
