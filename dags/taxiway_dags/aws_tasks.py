@@ -35,6 +35,8 @@ RUN_ID = (
 )
 HOUR = "{{ data_interval_start.strftime('%Y-%m-%dT%H') }}"
 ALIVE = ("STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING")
+#: how often a report task polls Athena (a report refresh takes seconds, not minutes)
+ATHENA_POLL_SECONDS = 2
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -317,7 +319,7 @@ def build_report(env: str, report: str, run_id: str, attempt: str = "1", **_: An
             result_configuration={},
             workgroup=denv.workgroup,
         )
-        state = hook.poll_query_status(query_id, sleep_time=2)
+        state = hook.poll_query_status(query_id, sleep_time=ATHENA_POLL_SECONDS)
         if state != "SUCCEEDED":
             reason = hook.get_state_change_reason(query_id)
             raise RuntimeError(
