@@ -151,3 +151,27 @@ def test_bundle_passes_the_doctor_for_its_mwaa_version(version: str, tmp_path: P
     assert (built.mwaa_dir / "dags" / "taxiway_dags" / "sql" / "daily_funnel.sql").read_text() == (
         Path(__file__).resolve().parents[3] / "src" / "taxiway" / "sql" / "daily_funnel.sql"
     ).read_text()
+
+
+def test_deploy_refuses_a_bundle_the_doctor_rejects(aws: str, tmp_path: Path) -> None:
+    """A DAG importing what MWAA lacks: the doctor's error is shown and nothing is uploaded."""
+    import shutil
+
+    from aws_helpers import REPO
+
+    create_buckets(ALL)
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "dags", project / "dags", symlinks=False)
+    (project / "dags" / "taxiway.yaml").unlink()
+    shutil.copy(REPO / "taxiway.yaml", project / "taxiway.yaml")
+    (project / "dags" / "extra_dag.py").write_text(
+        "# airflow DAG\nimport not_a_package_mwaa_ships\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app,
+        ["deploy", "--env", "sandbox", "--config", str(project / "taxiway.yaml")],
+    )
+    assert result.exit_code == 1, result.output
+    assert "doctor:" in result.output and "not_a_package_mwaa_ships" in result.output
+    assert "nothing was uploaded" in result.output
+    assert keys(bucket("mwaa")) == [] and keys(bucket("artifacts")) == []
