@@ -1,10 +1,15 @@
 """Build taxiway's DAGs. Task ids are the same on every target; operators differ.
 
-    curate  >>  register_partitions  >>  [report_<name> for each report]
+    settle  >>  curate  >>  register_partitions  >>  [report_<name> for each report]
+
+Each run covers one landing hour [H, H+1h) and starts when it has finished;
+`settle` waits `pipeline.settle_minutes` past its end for the sink's last flush; `curate`
+curates hour H (`data_interval_start`). Catchup is on and one run is active at a time, so
+missed hours are curated in order, each once, and `airflow dags backfill` does the same.
 
 local: PythonOperators calling the taxiway package (DuckDB, folders, a DuckDB warehouse).
-aws:   EmrAddStepsOperator (a spark-submit EMR step, waits for completion, as Livy tasks
-       did) and AthenaOperators (MSCK REPAIR, then one UNLOAD per report).
+aws:   a spark-submit EMR step (`aws_operators.CurateStepOperator`), Glue partitions from
+       the run's manifest, and one Athena UNLOAD + table switch per report (`aws_tasks`).
 """
 
 from __future__ import annotations
@@ -13,31 +18,39 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from taxiway_dags import settings
-from taxiway_dags.compat import DAG, PythonOperator
+from taxiway_dags.compat import DAG, CronDataIntervalTimetable, PythonOperator, TimeDeltaSensor
 
 DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
+START = datetime(2026, 1, 1, tzinfo=UTC)
+#: the EMR step waiter polls this often (seconds); attempts follow curate_timeout_minutes
+STEP_POLL_SECONDS = 30
 
 
-def hourly_dag(env_name: str | None = None) -> Any:
+def hourly_dag(env_name: str | None = None, start_date: datetime = START) -> Any:
     """The hourly pipeline DAG for the current environment."""
     env = settings.current(env_name)
     dag = DAG(
         dag_id="taxiway_hourly",
-        description="Curate the landing hour, register partitions, rebuild reports",
-        schedule="@hourly",
-        start_date=datetime(2026, 1, 1, tzinfo=UTC),
-        catchup=False,
+        description="Curate the finished landing hour, register partitions, rebuild reports",
+        schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
+        start_date=start_date,
+        catchup=True,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["taxiway", env.name],
-        template_searchpath=[str(settings.HERE / "sql")],
     )
     with dag:
+        settle = TimeDeltaSensor(
+            task_id="settle",
+            delta=timedelta(minutes=env.settle_minutes),
+            mode="reschedule",
+            poke_interval=60,
+        )
         if env.target == "local":
             curate, register, reports = _local_tasks(env)
         else:
             curate, register, reports = _aws_tasks(env)
-        curate >> register >> reports
+        settle >> curate >> register >> reports
     return dag
 
 
@@ -64,55 +77,42 @@ def _local_tasks(env: settings.DagEnv) -> tuple[Any, Any, list[Any]]:
 
 
 def _aws_tasks(env: settings.DagEnv) -> tuple[Any, Any, list[Any]]:
-    from airflow.providers.amazon.aws.operators.athena import AthenaOperator
-    from airflow.providers.amazon.aws.operators.emr import EmrAddStepsOperator
+    from taxiway_dags import aws_tasks
+    from taxiway_dags.aws_operators import CurateStepOperator
 
-    hour = "{{ data_interval_start.strftime('%Y-%m-%dT%H') }}"
-    curate = EmrAddStepsOperator(
+    curate = CurateStepOperator(
         task_id="curate",
+        taxiway_env=env.name,
         job_flow_name=env.cluster_name,
-        cluster_states=["WAITING", "RUNNING"],
-        wait_for_completion=True,
+        region_name=env.region,
         steps=[
             {
-                "Name": f"taxiway curate {hour}",
+                "Name": aws_tasks.step_name(aws_tasks.HOUR),
                 "ActionOnFailure": "CONTINUE",
                 "HadoopJarStep": {
                     "Jar": "command-runner.jar",
-                    "Args": [
-                        "spark-submit",
-                        "--deploy-mode",
-                        "cluster",
-                        f"s3://{env.bucket('artifacts')}/jobs/curate_spark.py",
-                        "--landing-root",
-                        f"s3://{env.bucket('landing')}",
-                        "--root",
-                        f"s3://{env.bucket('curated')}",
-                        "--from",
-                        hour,
-                        "--to",
-                        hour,
-                        "--lookback-days",
-                        str(env.late_event_lookback_days),
-                    ],
+                    "Args": aws_tasks.curate_args(env, aws_tasks.HOUR, aws_tasks.RUN_ID),
                 },
             }
         ],
+        waiter_delay=STEP_POLL_SECONDS,
+        waiter_max_attempts=max(1, env.curate_timeout_minutes * 60 // STEP_POLL_SECONDS),
     )
-    athena: dict[str, Any] = {"database": env.glue_database, "workgroup": env.workgroup}
-    register = AthenaOperator(
-        task_id="register_partitions", query="MSCK REPAIR TABLE events", **athena
+    register = PythonOperator(
+        task_id="register_partitions",
+        python_callable=aws_tasks.register_partitions,
+        op_kwargs={"env": env.name, "run_id": aws_tasks.RUN_ID},
     )
     reports = [
-        AthenaOperator(
+        PythonOperator(
             task_id=f"report_{name}",
-            query="athena_report.sql",
-            params={
+            python_callable=aws_tasks.build_report,
+            op_kwargs={
+                "env": env.name,
                 "report": name,
-                "location": f"s3://{env.bucket('reports')}/{name}",
-                "attribution_window_days": env.attribution_window_days,
+                "run_id": aws_tasks.RUN_ID,
+                "attempt": "{{ ti.try_number }}",
             },
-            **athena,
         )
         for name in settings.REPORTS
     ]

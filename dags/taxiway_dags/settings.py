@@ -1,11 +1,15 @@
 """The DAG side's view of taxiway.yaml: which environment, its buckets and names.
 
-Read once per parse (a small local file); the environment comes from `TAXIWAY_ENV`, set in
-MWAA's startup script (`export TAXIWAY_ENV=production`) or the local shell.
+Read once per parse (a small local file). The environment comes from `TAXIWAY_ENV`, set in
+MWAA's startup script (`taxiway deploy` writes `export TAXIWAY_ENV=...`) or the local shell.
+Bucket names end in the AWS account id (`taxiway.naming`); the account id comes from
+`TAXIWAY_ACCOUNT_ID` or from `deployment.json`, which `taxiway deploy` writes next to this
+file, so parsing a DAG never calls AWS.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +17,12 @@ from typing import Any
 
 import yaml
 
+# taxiway/naming.py itself (a symlink in the repo, a copy in the bundle): stdlib only
+from taxiway_dags import naming
+
 HERE = Path(__file__).resolve().parent
 REPORTS = ("campaign_daily_kpis", "attribution_last_click", "daily_funnel", "data_quality_hourly")
+DEPLOYMENT_FILE = HERE / "deployment.json"
 
 
 @dataclass(frozen=True)
@@ -25,22 +33,38 @@ class DagEnv:
     topic: str
     attribution_window_days: int
     late_event_lookback_days: int
+    topics_dir: str = "topics"
+    settle_minutes: int = 10
+    curate_timeout_minutes: int = 120
+    account_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     def bucket(self, role: str) -> str:
-        return f"{self.project}-{self.name}-{role}"
+        """`<project>-<env>-<role>-<account_id>`: the one rule in `taxiway.naming`."""
+        if not self.account_id:
+            raise ValueError(
+                f"No AWS account id for environment `{self.name}`: deploy the DAGs with "
+                "`taxiway deploy` (it writes taxiway_dags/deployment.json) or set "
+                "TAXIWAY_ACCOUNT_ID."
+            )
+        return str(naming.bucket(self.project, self.name, role, self.account_id))
 
     @property
     def cluster_name(self) -> str:
-        return f"{self.project}-{self.name}"
+        return str(naming.emr_cluster(self.project, self.name))
 
     @property
     def glue_database(self) -> str:
-        return f"{self.project}_{self.name}"
+        return str(naming.glue_database(self.project, self.name))
 
     @property
     def workgroup(self) -> str:
-        return f"{self.project}-{self.name}"
+        return str(naming.athena_workgroup(self.project, self.name))
+
+    @property
+    def region(self) -> str | None:
+        region = self.raw.get("region")
+        return str(region) if region else None
 
 
 def _settings_file() -> Path:
@@ -50,9 +74,18 @@ def _settings_file() -> Path:
     return HERE.parent / "taxiway.yaml"
 
 
+def deployment() -> dict[str, Any]:
+    """What `taxiway deploy` recorded about the target ({} in the repo)."""
+    if not DEPLOYMENT_FILE.is_file():
+        return {}
+    doc = json.loads(DEPLOYMENT_FILE.read_text(encoding="utf-8"))
+    return doc if isinstance(doc, dict) else {}
+
+
 def current(name: str | None = None) -> DagEnv:
     """The environment this Airflow runs for (`TAXIWAY_ENV`, default `local`)."""
-    env_name = name or os.environ.get("TAXIWAY_ENV", "local")
+    deployed = deployment()
+    env_name = name or os.environ.get("TAXIWAY_ENV") or deployed.get("env") or "local"
     doc = yaml.safe_load(_settings_file().read_text(encoding="utf-8"))
     envs = doc.get("environments", {})
     if env_name not in envs:
@@ -60,6 +93,9 @@ def current(name: str | None = None) -> DagEnv:
             f"TAXIWAY_ENV `{env_name}` is not an environment of taxiway.yaml "
             f"({', '.join(envs)}); set TAXIWAY_ENV to one of them."
         )
+    account = os.environ.get("TAXIWAY_ACCOUNT_ID") or (
+        deployed.get("account_id") if deployed.get("env") == env_name else None
+    )
     pipeline = doc.get("pipeline", {})
     return DagEnv(
         name=env_name,
@@ -68,5 +104,9 @@ def current(name: str | None = None) -> DagEnv:
         topic=pipeline.get("topic", "events"),
         attribution_window_days=int(pipeline.get("attribution_window_days", 7)),
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
+        topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),
+        settle_minutes=int(pipeline.get("settle_minutes", 10)),
+        curate_timeout_minutes=int(pipeline.get("curate_timeout_minutes", 120)),
+        account_id=str(account) if account else None,
         raw=envs[env_name],
     )

@@ -34,6 +34,12 @@ class PipelineSettings:
     topic: str = "events"
     late_event_lookback_days: int = 7
     attribution_window_days: int = 7
+    #: the Kafka Connect S3 sink's ``topics.dir`` in the landing bucket (AWS)
+    topics_dir: str = "topics"
+    #: minutes after an hour ends before it is curated: the sink's last flush
+    settle_minutes: int = 10
+    #: how long the curate task waits for its EMR step before failing (sizes the waiter)
+    curate_timeout_minutes: int = 120
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,11 @@ class Environment:
     emr_idle_timeout_minutes: int | None = None
     sizing: dict[str, Any] = field(default_factory=dict)
 
-    def bucket(self, role: str, project: str = "taxiway") -> str:
-        """S3 bucket name for ``role`` (landing, curated, reports, artifacts, mwaa)."""
-        return f"{project}-{self.name}-{role}"
+    def bucket(self, role: str, account_id: str, project: str = "taxiway") -> str:
+        """S3 bucket name for ``role`` (landing, curated, ...) in ``account_id``: naming.py."""
+        from taxiway import naming
+
+        return naming.bucket(project, self.name, role, account_id)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,9 @@ _PIPELINE_KEYS: dict[str, type] = {
     "topic": str,
     "late_event_lookback_days": int,
     "attribution_window_days": int,
+    "topics_dir": str,
+    "settle_minutes": int,
+    "curate_timeout_minutes": int,
 }
 
 
@@ -110,7 +121,7 @@ def parse(data: Any, source: str = DEFAULT_FILE) -> Settings:
     pipe_raw = data.get("pipeline") or {}
     _check(source, "pipeline", pipe_raw, _PIPELINE_KEYS)
     pipeline = PipelineSettings(**pipe_raw)
-    for key in ("late_event_lookback_days", "attribution_window_days"):
+    for key in ("late_event_lookback_days", "attribution_window_days", "settle_minutes"):
         if getattr(pipeline, key) < 0:
             raise ConfigError(f"{source}: pipeline.{key}: must be >= 0.")
     envs: dict[str, Environment] = {}

@@ -244,6 +244,13 @@ UNSCOPED_ACTIONS = frozenset(
         "logs:DescribeLogGroups",
         "cloudwatch:PutMetricData",
         "elasticmapreduce:ListClusters",
+        # the DAG re-creating a terminated cluster: no resource exists yet (a request-tag
+        # condition scopes it), and the lookups of its subnet, groups and configuration
+        "elasticmapreduce:RunJobFlow",
+        "elasticmapreduce:DescribeSecurityConfiguration",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
     }
 )
 _POLICY_ATTRS = ("policy", "assume_role_policy", "inline_policy")

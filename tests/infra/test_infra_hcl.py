@@ -42,8 +42,24 @@ def test_storage_buckets_are_the_five_roles_plus_logs(hcl: h.Parsed) -> None:
         for b in h.blocks(hcl, "resource", "aws_s3_bucket")
         if b.folder == "modules/storage"
     }
-    # `<project>-<env>-<role>`, as taxiway.config.Environment.bucket() computes it.
-    assert names == {"this": "${local.prefix}-${each.key}", "logs": "${local.prefix}-logs"}
+    # `<project>-<env>-<role>-<account_id>`, as taxiway.naming.bucket() computes it.
+    assert local["account_id"] == "${data.aws_caller_identity.current.account_id}"
+    assert names == {
+        "this": "${local.prefix}-${each.key}-${local.account_id}",
+        "logs": "${local.prefix}-logs-${local.account_id}",
+    }
+
+
+def test_glue_tables_match_the_python_definitions(hcl: h.Parsed) -> None:
+    """tables.tf and taxiway.catalog.glue (which the AWS twin checks against the SQL) agree."""
+    from taxiway.catalog.glue import HOURLY_COUNTS, REPORTS
+
+    local = h.locals_of(hcl, "modules/analytics")
+    reports = {
+        name: [(c["name"], c["type"]) for c in cols] for name, cols in local["reports"].items()
+    }
+    assert reports == {name: list(cols) for name, cols in REPORTS.items()}
+    assert [(c["name"], c["type"]) for c in local["hourly_counts_columns"]] == list(HOURLY_COUNTS)
 
 
 def test_every_bucket_is_hardened(hcl: h.Parsed) -> None:
@@ -87,7 +103,7 @@ def test_athena_workgroup_enforces_encrypted_results(hcl: h.Parsed) -> None:
 
 def test_glue_tables_cover_events_quarantine_and_reports(hcl: h.Parsed) -> None:
     tables = {b.name: b.body for b in h.blocks(hcl, "resource", "aws_glue_catalog_table")}
-    assert set(tables) == {"events", "quarantine", "reports"}
+    assert set(tables) == {"events", "quarantine", "hourly_counts", "reports"}
     assert h.first(tables["events"], "partition_keys")["name"] == "event_date"
     assert "partition_keys" not in tables["quarantine"], "quarantine files are not partitioned"
     local = h.locals_of(hcl, "modules/analytics")

@@ -7,7 +7,17 @@ import sys
 import typer
 
 from taxiway import __version__
-from taxiway.cli import airflow_ui, dashboard, doctor, ingest, local, migrate, pipeline, preflight
+from taxiway.cli import (
+    airflow_ui,
+    dashboard,
+    deploy,
+    doctor,
+    ingest,
+    local,
+    migrate,
+    pipeline,
+    preflight,
+)
 from taxiway.errors import TaxiwayError
 
 app = typer.Typer(
@@ -41,6 +51,7 @@ def _root(
 pipeline.register(app)
 dashboard.register(app)
 airflow_ui.register(app)
+deploy.register(app)
 app.add_typer(doctor.app, name="doctor")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")

@@ -136,8 +136,9 @@ def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> List[st
     )
 
 
-def landing_dir(topic: str, hour: datetime) -> str:
-    return f"landing/topics/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
+def landing_dir(topic: str, hour: datetime, topics_dir: str = "landing/topics") -> str:
+    """The Kafka Connect S3 sink's hour folder, relative to the landing root."""
+    return f"{topics_dir}/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
 
 
 def partition_file(event_date: Any, hour: datetime) -> str:
@@ -163,8 +164,15 @@ def run(
     lookback_days: int = 7,
     topic: str = "events",
     run_id: str | None = None,
+    landing: Any = None,
+    topics_dir: str = "landing/topics",
 ) -> Manifest:
-    """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's."""
+    """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
+
+    Landing files are read from ``landing`` (a store over the sink's bucket; default
+    ``store``) under ``<topics_dir>/<topic>/year=.../hour=HH/``.
+    """
+    landing = landing if landing is not None else store
     from taxiway.jobs.spark_core import DATE_COL, HOUR_COL
 
     started = datetime.now(_UTC)
@@ -173,10 +181,10 @@ def run(
     store.delete(TMP)  # what a killed run left; like the local pipeline, one run at a time
     files: dict[str, tuple[str, datetime]] = {}
     for hour in hours:
-        folder = landing_dir(topic, hour)
-        for name in names(store, folder, "*.json*"):
+        folder = landing_dir(topic, hour, topics_dir)
+        for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
-                files[urlparse(store.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
+                files[urlparse(landing.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
     classified = spark_core.classify_files_frame(spark, files, lookback_days).persist()
     tmp, rows = f"{TMP}/{run_id}", None
     try:
@@ -276,16 +284,30 @@ def parse_hour(text: str) -> datetime:
     return datetime(y, mo, d, h)
 
 
-def main(argv: List[str] | None = None) -> int:  # noqa: UP006
-    """Parse arguments, run, print the run manifest's totals as one JSON line."""
+def build_parser() -> argparse.ArgumentParser:
+    """The job's command line: the contract the DAG's EMR step renders (tests check both)."""
     ap = argparse.ArgumentParser(prog="curate_spark", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", required=True, help="storage root: s3://bucket/prefix or a path")
+    ap.add_argument(
+        "--landing-root", help="where the sink writes (s3://landing-bucket); default: --root"
+    )
+    ap.add_argument(
+        "--topics-dir",
+        help="the sink's topics.dir under the landing root (default: `topics` with "
+        "--landing-root, else `landing/topics`)",
+    )
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
     ap.add_argument("--lookback-days", type=int, default=7, help="late-event lookback (7)")
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")
     ap.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's)")
+    return ap
+
+
+def main(argv: List[str] | None = None) -> int:  # noqa: UP006
+    """Parse arguments, run, print the run manifest's totals as one JSON line."""
+    ap = build_parser()
     args = ap.parse_args(argv)
     end = args.end or args.start
     if end < args.start:
@@ -299,8 +321,18 @@ def main(argv: List[str] | None = None) -> int:  # noqa: UP006
         spark.conf.set(
             "spark.sql.shuffle.partitions", spark_core.LOCAL_CONF["spark.sql.shuffle.partitions"]
         )
+    store = store_for(spark, args.root)
+    landing = store_for(spark, args.landing_root) if args.landing_root else store
+    topics_dir = args.topics_dir or ("topics" if args.landing_root else "landing/topics")
     manifest = run(
-        spark, store_for(spark, args.root), hours, args.lookback_days, args.topic, args.run_id
+        spark,
+        store,
+        hours,
+        args.lookback_days,
+        args.topic,
+        args.run_id,
+        landing=landing,
+        topics_dir=topics_dir.strip("/"),
     )
     print(json.dumps({"run_id": manifest["run_id"], "totals": manifest["totals"]}))
     return 0

@@ -17,6 +17,8 @@ def airflow_env(home: Path, **extra: str) -> dict[str, str]:
         AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
         PYTHONPATH=str(DAGS),
         TAXIWAY_CONFIG=str(ROOT / "taxiway.yaml"),
+        # bucket names end in the account id; `taxiway deploy` writes it into the bundle
+        TAXIWAY_ACCOUNT_ID="123456789012",
     )
     env.update(extra)
     return env

@@ -131,6 +131,8 @@ module "mwaa" {
   bucket_arns           = module.storage.bucket_arns
   kms_key_arn           = module.storage.kms_key_arn
   emr_cluster_arn       = module.emr.cluster_arn
+  emr_service_role_arn  = module.emr.service_role_arn
+  emr_instance_role_arn = module.emr.instance_role_arn
   glue_database         = module.analytics.glue_database
   athena_workgroup_arn  = module.analytics.athena_workgroup_arn
 }

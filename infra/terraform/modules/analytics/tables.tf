@@ -1,8 +1,11 @@
 # Tables: curated `events` (partitioned by event_date, the layout the curate step writes:
 # s3://<curated>/curated/events/event_date=YYYY-MM-DD/landing_hour=H.parquet), `quarantine`
 # (one file per landing hour, quarantine/landing_hour=H.parquet: unpartitioned, small) and the
-# four report tables under s3://<reports>/<report>/. Partitions are
-# registered by the DAG's `MSCK REPAIR TABLE` task.
+# four report tables, whose location the DAG switches to each refresh's run-scoped prefix
+# (s3://<reports>/<report>/run=<run id>/). The DAG's register_partitions task adds the
+# partitions each run wrote (from its manifest; no MSCK REPAIR) and writes hourly_counts
+# (s3://<curated>/hourly_counts/landing_hour=H.json, one JSON line per hour).
+# Python's copy of these definitions: taxiway.catalog.glue (tests/infra compares them).
 
 locals {
   event_columns = [
@@ -38,6 +41,7 @@ locals {
     { name = "run_id", type = "string", comment = "Curate run that wrote the record" },
   ]
 
+  # Report columns: taxiway.catalog.glue.REPORTS, in the SQL's order (tests/infra checks).
   reports = {
     campaign_daily_kpis = [
       { name = "event_date", type = "date" },
@@ -63,17 +67,37 @@ locals {
       { name = "conversion_users", type = "bigint" },
       { name = "view_to_cart_rate", type = "double" },
       { name = "cart_to_conversion_rate", type = "double" },
+      { name = "view_to_conversion_rate", type = "double" },
     ]
     data_quality_hourly = [
       { name = "landing_hour", type = "timestamp" },
+      { name = "run_id", type = "string" },
       { name = "received", type = "bigint" },
       { name = "curated", type = "bigint" },
       { name = "duplicates", type = "bigint" },
       { name = "quarantined", type = "bigint" },
-      { name = "reason", type = "string" },
-      { name = "quarantined_by_reason", type = "bigint" },
+      { name = "quarantine_rate", type = "double" },
+      { name = "balanced", type = "boolean" },
+      { name = "quarantine_rows", type = "bigint" },
+      { name = "quarantined_malformed_json", type = "bigint" },
+      { name = "quarantined_missing_required_field", type = "bigint" },
+      { name = "quarantined_wrong_type", type = "bigint" },
+      { name = "quarantined_unknown_event_type", type = "bigint" },
+      { name = "quarantined_bad_timestamp", type = "bigint" },
+      { name = "quarantined_too_late", type = "bigint" },
+      { name = "quarantined_corrupt_file", type = "bigint" },
     ]
   }
+
+  hourly_counts_columns = [
+    { name = "landing_hour", type = "timestamp" },
+    { name = "run_id", type = "string" },
+    { name = "finished_at", type = "string" },
+    { name = "input_records", type = "bigint" },
+    { name = "curated_new", type = "bigint" },
+    { name = "duplicates", type = "bigint" },
+    { name = "quarantined", type = "bigint" },
+  ]
 }
 
 resource "aws_glue_catalog_table" "events" {
@@ -159,6 +183,38 @@ resource "aws_glue_catalog_table" "reports" {
     }
     dynamic "columns" {
       for_each = each.value
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+
+  lifecycle {
+    # each refresh points the table at its own prefix; Terraform must not move it back
+    ignore_changes = [storage_descriptor[0].location]
+  }
+}
+
+resource "aws_glue_catalog_table" "hourly_counts" {
+  name          = "hourly_counts"
+  database_name = aws_glue_catalog_database.this.name
+  table_type    = "EXTERNAL_TABLE"
+  description   = "The latest run's counts per landing hour (feeds data_quality_hourly)"
+  parameters = {
+    EXTERNAL       = "TRUE"
+    classification = "json"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.curated_bucket}/hourly_counts/"
+    input_format  = "org.apache.hadoop.mapred.TextInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    ser_de_info {
+      serialization_library = "org.openx.data.jsonserde.JsonSerDe"
+    }
+    dynamic "columns" {
+      for_each = local.hourly_counts_columns
       content {
         name = columns.value.name
         type = columns.value.type

@@ -1,7 +1,10 @@
-# The environment's long-running EMR cluster that the DAGs submit curate steps to (found by
-# name, `<project>-<env>`, through EmrAddStepsOperator's job_flow_name). It terminates itself
-# after `emr_idle_timeout_minutes` without steps; the next run's step then fails fast and
-# the platform admin re-applies Terraform, which recreates it.
+# The environment's EMR cluster that the DAGs submit curate steps to (found by name,
+# `<project>-<env>`). It terminates itself after `emr_idle_timeout_minutes` without steps;
+# the DAG's curate task then creates a new one with the same name, roles, security
+# configuration, groups and sizing (dags/taxiway_dags/aws_tasks.py: cluster_spec), so a
+# terminated cluster never stops the pipeline. Such a cluster is not in Terraform's state:
+# it terminates itself when idle, like this one. One step at a time: the curate job keeps
+# a single temporary folder per curated bucket.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -58,8 +61,9 @@ resource "aws_emr_cluster" "this" {
   keep_job_flow_alive_when_no_steps = true
   termination_protection            = false
   visible_to_all_users              = true
-  step_concurrency_level            = 4
-  tags                              = local.emr_tag
+  step_concurrency_level            = 1
+  # taxiway:env scopes the MWAA role's step permissions (modules/mwaa/iam.tf)
+  tags = merge(local.emr_tag, { "taxiway:env" = var.environment })
 
   auto_termination_policy {
     idle_timeout = var.idle_timeout_minutes * 60

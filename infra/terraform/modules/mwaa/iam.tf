@@ -116,13 +116,15 @@ data "aws_iam_policy_document" "execution" {
   # --- the pipeline
 
   statement {
-    sid       = "FindClusterByName"
-    actions   = ["elasticmapreduce:ListClusters"]
+    sid       = "FindClusterByNameAndSubnet"
+    actions   = ["elasticmapreduce:ListClusters", "elasticmapreduce:DescribeSecurityConfiguration", "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
     resources = ["*"]
   }
 
+  # Steps on the environment's clusters: the one Terraform made and any the DAG re-creates
+  # after it terminated (both carry the environment tag).
   statement {
-    sid = "StepsOnOwnCluster"
+    sid = "StepsOnOwnClusters"
     actions = [
       "elasticmapreduce:AddJobFlowSteps",
       "elasticmapreduce:DescribeCluster",
@@ -130,7 +132,45 @@ data "aws_iam_policy_document" "execution" {
       "elasticmapreduce:ListSteps",
       "elasticmapreduce:CancelSteps",
     ]
-    resources = [var.emr_cluster_arn]
+    resources = [var.emr_cluster_arn, "arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/taxiway:env"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "RecreateOwnCluster"
+    actions   = ["elasticmapreduce:RunJobFlow"]
+    resources = ["*"] # RunJobFlow has no resource type; the request-tag condition scopes it
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/taxiway:env"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "TagOwnClusters"
+    actions   = ["elasticmapreduce:AddTags"]
+    resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/taxiway:env"
+      values   = [var.environment]
+    }
+  }
+
+  statement {
+    sid       = "PassEmrRoles"
+    actions   = ["iam:PassRole"]
+    resources = [var.emr_service_role_arn, var.emr_instance_role_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]
+    }
   }
 
   statement {
@@ -153,6 +193,7 @@ data "aws_iam_policy_document" "execution" {
       "glue:GetTables",
       "glue:GetPartition",
       "glue:GetPartitions",
+      "glue:UpdateTable",
       "glue:BatchGetPartition",
       "glue:CreatePartition",
       "glue:BatchCreatePartition",
@@ -176,6 +217,12 @@ data "aws_iam_policy_document" "execution" {
       var.bucket_arns["reports"],
       var.bucket_arns["artifacts"],
     ]
+  }
+
+  statement {
+    sid       = "WriteHourlyCounts"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bucket_arns["curated"]}/hourly_counts/*"]
   }
 
   statement {

@@ -13,11 +13,17 @@ locals {
   partition  = data.aws_partition.current.partition
 }
 
+# The first startup script, so that the environment can be created; `taxiway deploy` writes
+# the same text (taxiway.deploy.bundle.startup_script) and owns the object from then on.
 resource "aws_s3_object" "startup" {
   bucket     = var.bucket_names["mwaa"]
   key        = "startup.sh"
-  content    = "#!/bin/sh\nexport TAXIWAY_ENV=${var.environment}\n"
+  content    = "#!/bin/sh\n# Written by `taxiway deploy`: which taxiway environment this MWAA runs.\nexport TAXIWAY_ENV=${var.environment}\nexport TAXIWAY_ACCOUNT_ID=${local.account_id}\n"
   kms_key_id = var.kms_key_arn
+
+  lifecycle {
+    ignore_changes = [content, metadata]
+  }
 }
 
 resource "aws_mwaa_environment" "this" {

@@ -96,3 +96,13 @@ variable "log_level" {
   type        = string
   default     = "INFO"
 }
+
+variable "emr_service_role_arn" {
+  description = "EMR service role the DAG passes when it re-creates the cluster."
+  type        = string
+}
+
+variable "emr_instance_role_arn" {
+  description = "EMR instance role (behind the instance profile) the DAG passes when it re-creates the cluster."
+  type        = string
+}

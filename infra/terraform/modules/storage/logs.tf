@@ -7,7 +7,7 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV_AWS_144:Logs are kept in the environment's region only, like the data they describe.
   #checkov:skip=CKV_AWS_145:S3 server access logging cannot deliver to an SSE-KMS bucket; SSE-S3 (AES256) is used instead.
   #checkov:skip=CKV2_AWS_62:Nothing consumes S3 event notifications for logs.
-  bucket = "${local.prefix}-logs"
+  bucket = "${local.prefix}-logs-${local.account_id}"
 }
 
 resource "aws_s3_bucket_ownership_controls" "logs" {

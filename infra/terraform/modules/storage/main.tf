@@ -85,7 +85,8 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV2_AWS_62:Nothing consumes S3 event notifications; Airflow schedules the pipeline by landing hour.
   for_each = local.buckets
 
-  bucket = "${local.prefix}-${each.key}"
+  # Bucket names are global across AWS accounts: they end in the account id (taxiway.naming).
+  bucket = "${local.prefix}-${each.key}-${local.account_id}"
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {

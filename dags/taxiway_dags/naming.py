@@ -1,0 +1,1 @@
+../../src/taxiway/naming.py

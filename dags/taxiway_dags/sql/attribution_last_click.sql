@@ -1,0 +1,1 @@
+../../../src/taxiway/sql/attribution_last_click.sql

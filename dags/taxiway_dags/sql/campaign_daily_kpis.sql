@@ -1,0 +1,1 @@
+../../../src/taxiway/sql/campaign_daily_kpis.sql

@@ -1,0 +1,1 @@
+../../../src/taxiway/sql/daily_funnel.sql

@@ -1,0 +1,1 @@
+../../../src/taxiway/sql/data_quality_hourly.sql
