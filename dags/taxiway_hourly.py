@@ -5,15 +5,6 @@ DuckDB in the task locally, an EMR step and Athena queries on AWS. No business l
 """
 
 # airflow DAG file: DagBag's safe mode skips files without the words "airflow" and "dag".
-import os
-import sys
-
-# MWAA puts the dags folder on sys.path; not every loader does (a bare DagBag in a
-# subprocess, `taxiway local test`), so make the sibling package importable either way.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.append(_HERE)
-
-from taxiway_dags.factory import hourly_dag  # noqa: E402
+from taxiway_dags.factory import hourly_dag
 
 dag = hourly_dag()

@@ -34,6 +34,10 @@ def probe_dags(dags_folder: str) -> dict[str, Any]:
     started = time.perf_counter()
     dagbag_cls = _dagbag_class()
     import_seconds = time.perf_counter() - started
+    # MWAA's workers put the dags folder on sys.path, so DAG files import sibling packages
+    # (`from my_dags.common import ...`); a bare DagBag does not: do what MWAA does.
+    if os.path.realpath(dags_folder) not in map(os.path.realpath, sys.path):
+        sys.path.insert(0, dags_folder)
     bag = dagbag_cls(dag_folder=dags_folder)
     root = os.path.realpath(dags_folder)
 
