@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from taxiway.lake.layout import Lake
     from taxiway.lake.publish import Publisher
 
-_EVENT_COLS = ", ".join(name for name, _ in CURATED_COLUMNS)
 _PARQUET = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 #: Compressed input bytes per batch (~250k generated events, ~150 MB of Arrow text).
 BATCH_BYTES = 16 * 1024 * 1024
@@ -51,6 +50,13 @@ def connect(database: str = ":memory:", threads: int | None = None) -> Any:
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+def _cols(source_file: str) -> str:
+    """The curated columns with ``source_file`` computed by the given expression."""
+    return ", ".join(
+        f"{source_file} AS source_file" if n == "source_file" else n for n, _ in CURATED_COLUMNS
+    )
 
 
 def _lit(value: str) -> str:
@@ -122,7 +128,6 @@ class DuckDBEngine:
             run.con = connect(str(work / "run.duckdb"), threads=self.threads)
             run.con.execute(f"SET memory_limit = '{self.memory_limit}'")
             run.con.execute(f"SET temp_directory = {_lit(str(work / 'spill'))}")
-            run.con.execute("SET preserve_insertion_order = false")
             run.setup()
             for batch, (table, rejects) in _prefetch(
                 batches(files, self.batch_bytes), self.threads
@@ -244,23 +249,29 @@ class _Run:
             UNION SELECT file_seq, line_number FROM v SEMI JOIN prior USING (event_id)
             UNION SELECT file_seq, line_number FROM v SEMI JOIN old USING (event_id, event_date)"""
         )
+        # a duplicate keeps its row (the counts need it) but leaves the valid set; the
+        # update touches few rows and keeps the table in (file, line) order for the COPYs
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE fresh AS
-            SELECT * EXCLUDE (reason) FROM (SELECT * FROM cls WHERE reason IS NULL)
-            ANTI JOIN dropped USING (file_seq, line_number)"""
+            """UPDATE cls SET reason = 'duplicate' FROM dropped d
+            WHERE cls.file_seq = d.file_seq AND cls.line_number = d.line_number"""
         )
-        con.execute("INSERT INTO seen SELECT event_id FROM fresh")
+        con.execute("INSERT INTO seen SELECT event_id FROM cls WHERE reason IS NULL")
         groups = con.execute(
-            "SELECT event_date, landing_hour, count(*) FROM fresh GROUP BY 1, 2 ORDER BY 1, 2"
+            """SELECT event_date, landing_hour, count(*) FROM cls WHERE reason IS NULL
+            GROUP BY 1, 2 ORDER BY 1, 2"""
         ).fetchall()
         for d, hour, n in groups:
             final = self.lake.partition_file(d, hour.replace(tzinfo=UTC))
             self.written.add(final)
             self.per_date[d.isoformat()] = self.per_date.get(d.isoformat(), 0) + n
+            names = " ".join(
+                f"WHEN {f.seq} THEN {_lit(f.name)}" for f in batch if _naive(f.hour) == hour
+            )
+            # rows stay in insertion order: (file, line), so no sort is needed
             con.execute(
-                f"""COPY (SELECT {_EVENT_COLS} FROM fresh JOIN files USING (file_seq)
-                    WHERE event_date = DATE '{d}' AND landing_hour = {_ts(hour)}
-                    ORDER BY file_seq, line_number)
+                f"""COPY (SELECT {_cols(f"CASE file_seq {names} END")} FROM cls
+                    WHERE reason IS NULL AND event_date = DATE '{d}'
+                      AND landing_hour = {_ts(hour)})
                 TO {_lit(str(self.publisher.stage(final)))} {_PARQUET}"""
             )
             self.counts[self.key[hour]].event_dates.append(d.isoformat())
@@ -312,7 +323,8 @@ class _Run:
         # rejects are few: re-classify just their raw lines to explain each one
         con.execute(
             """CREATE OR REPLACE TEMP TABLE rejected_lines AS SELECT b.* FROM batch_lines b
-            SEMI JOIN (SELECT file_seq, line_number FROM cls WHERE reason IS NOT NULL) c
+            SEMI JOIN (SELECT file_seq, line_number FROM cls
+                       WHERE reason IS NOT NULL AND reason <> 'duplicate') c
             USING (file_seq, line_number)"""
         )
         con.execute(
@@ -342,9 +354,9 @@ class _Run:
         for r in rejects:
             self.counts[self.key[_naive(r.landing_hour)]].input_records += 1
         for hour, n in rows(
-            "SELECT landing_hour, count(*) FROM cls WHERE reason IS NULL GROUP BY 1"
+            "SELECT landing_hour, count(*) FROM cls WHERE reason = 'duplicate' GROUP BY 1"
         ):
-            self.counts[self.key[hour]].duplicates += n  # valid; curated_new is taken off below
+            self.counts[self.key[hour]].duplicates += n
         for hour, reason, n in rows(
             "SELECT landing_hour, reason, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
         ):
@@ -353,7 +365,6 @@ class _Run:
 
     def result(self) -> CurateResult:
         for counts in self.counts.values():
-            counts.duplicates -= counts.curated_new
             counts.quarantined_by_reason = dict(sorted(counts.quarantined_by_reason.items()))
             counts.quarantined = sum(counts.quarantined_by_reason.values())
             counts.event_dates = sorted(counts.event_dates)
