@@ -34,6 +34,8 @@ class PipelineSettings:
     topic: str = "events"
     late_event_lookback_days: int = 7
     attribution_window_days: int = 7
+    #: an event_ts later than its landing hour's end plus this is quarantined (clock skew)
+    future_tolerance_hours: int = 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ _PIPELINE_KEYS: dict[str, type] = {
     "topic": str,
     "late_event_lookback_days": int,
     "attribution_window_days": int,
+    "future_tolerance_hours": int,
 }
 
 
@@ -110,7 +113,7 @@ def parse(data: Any, source: str = DEFAULT_FILE) -> Settings:
     pipe_raw = data.get("pipeline") or {}
     _check(source, "pipeline", pipe_raw, _PIPELINE_KEYS)
     pipeline = PipelineSettings(**pipe_raw)
-    for key in ("late_event_lookback_days", "attribution_window_days"):
+    for key in ("late_event_lookback_days", "attribution_window_days", "future_tolerance_hours"):
         if getattr(pipeline, key) < 0:
             raise ConfigError(f"{source}: pipeline.{key}: must be >= 0.")
     envs: dict[str, Environment] = {}

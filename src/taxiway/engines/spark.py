@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from taxiway.engines.base import CurateRequest, CurateResult, HourCounts
 from taxiway.errors import MissingDependencyError, ToolchainError
+from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
 from taxiway.jobs.spark_core import TMP_DIR
 
 if TYPE_CHECKING:
@@ -63,9 +64,15 @@ class SparkEngine:
 
     dialect = "spark"
 
-    def __init__(self, master: str = "local[2]", conf: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        master: str = "local[2]",
+        conf: dict[str, str] | None = None,
+        future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
+    ) -> None:
         self.master = master
         self.conf = conf or {}
+        self.future_tolerance_hours = future_tolerance_hours
         self._spark: Any = None
 
     @property
@@ -87,7 +94,9 @@ class SparkEngine:
             for r in rejects
         ]
         lookback = request.late_event_lookback_days
-        classified = spark_core.classify_lines_frame(spark, lines, lookback, extra).persist()
+        classified = spark_core.classify_lines_frame(
+            spark, lines, lookback, extra, self.future_tolerance_hours
+        ).persist()
         tmp = lake.root / TMP_DIR
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed run
         rows = None

@@ -26,15 +26,16 @@ import secrets
 import shutil
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List  # noqa: UP035 - Python 3.9 on EMR
+from typing import Any
 from urllib.parse import urlparse
 
+from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
 from taxiway.jobs import spark_core
 
-_UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+
+_UTC = timezone.utc
 _HOUR = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d)")
 TMP = spark_core.TMP_DIR
-Manifest = Dict[str, Any]  # noqa: UP006
+Manifest = dict[str, Any]
 
 
 class LocalStore:
@@ -46,7 +47,7 @@ class LocalStore:
     def uri(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
-    def entries(self, rel_dir: str) -> List[tuple[str, bool]]:  # noqa: UP006
+    def entries(self, rel_dir: str) -> list[tuple[str, bool]]:
         """(name, is_dir) of a folder's entries; [] when it does not exist."""
         path = self.uri(rel_dir)
         if not os.path.isdir(path):
@@ -95,7 +96,7 @@ class HadoopStore:
     def uri(self, rel: str) -> str:
         return f"{self.root}/{rel}"
 
-    def entries(self, rel_dir: str) -> List[tuple[str, bool]]:  # noqa: UP006
+    def entries(self, rel_dir: str) -> list[tuple[str, bool]]:
         path = self._path(self.uri(rel_dir))
         if not self.fs.exists(path):
             return []
@@ -129,15 +130,16 @@ def store_for(spark: Any, root: str) -> Any:
     return HadoopStore(spark, root) if urlparse(root).scheme else LocalStore(root)
 
 
-def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> List[str]:  # noqa: UP006
+def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> list[str]:
     """Sorted entry names in ``rel_dir`` matching a shell ``pattern`` (files, or folders)."""
     return sorted(
         n for n, is_dir in store.entries(rel_dir) if is_dir == dirs and fnmatch.fnmatch(n, pattern)
     )
 
 
-def landing_dir(topic: str, hour: datetime) -> str:
-    return f"landing/topics/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
+def landing_dir(topic: str, hour: datetime, topics_dir: str = "landing/topics") -> str:
+    """``<topics_dir>/<topic>/year=/month=/day=/hour=`` under the landing root."""
+    return f"{topics_dir}/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
 
 
 def partition_file(event_date: Any, hour: datetime) -> str:
@@ -159,12 +161,20 @@ def _single_part(store: Any, folder: str) -> str:
 def run(
     spark: Any,
     store: Any,
-    hours: List[datetime],  # noqa: UP006
+    hours: list[datetime],
     lookback_days: int = 7,
     topic: str = "events",
     run_id: str | None = None,
+    landing: Any = None,
+    topics_dir: str = "landing/topics",
+    future_hours: int = FUTURE_TOLERANCE_HOURS,
 ) -> Manifest:
-    """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's."""
+    """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
+
+    Input is read from ``landing`` (a store; default ``store``) under ``topics_dir``; the
+    recorded ``source_file`` is the path relative to the landing root.
+    """
+    landing = landing or store
     from taxiway.jobs.spark_core import DATE_COL, HOUR_COL
 
     started = datetime.now(_UTC)
@@ -173,11 +183,12 @@ def run(
     store.delete(TMP)  # what a killed run left; like the local pipeline, one run at a time
     files: dict[str, tuple[str, datetime]] = {}
     for hour in hours:
-        folder = landing_dir(topic, hour)
-        for name in names(store, folder, "*.json*"):
+        folder = landing_dir(topic, hour, topics_dir)
+        for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
-                files[urlparse(store.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
-    classified = spark_core.classify_files_frame(spark, files, lookback_days).persist()
+                files[urlparse(landing.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
+    classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
+    classified = classified.persist()
     tmp, rows = f"{TMP}/{run_id}", None
     try:
         run_keys = {spark_core.hour_key(h) for h in hours}
@@ -235,8 +246,8 @@ def _write_manifests(
     started: datetime,
     by_hour: dict[datetime, dict[str, Any]],
     groups: spark_core.Groups,
-    written: List[str],  # noqa: UP006
-    removed: List[str],  # noqa: UP006
+    written: list[str],
+    removed: list[str],
     stale: int,
 ) -> Manifest:
     """The run manifest and one manifest per hour, shaped like ``taxiway.lake.manifest``."""
@@ -276,10 +287,24 @@ def parse_hour(text: str) -> datetime:
     return datetime(y, mo, d, h)
 
 
-def main(argv: List[str] | None = None) -> int:  # noqa: UP006
+def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print the run manifest's totals as one JSON line."""
     ap = argparse.ArgumentParser(prog="curate_spark", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--root", required=True, help="storage root: s3://bucket/prefix or a path")
+    ap.add_argument(
+        "--root",
+        required=True,
+        help="where curated/, quarantine/, manifests/ go: s3://... or a path",
+    )
+    ap.add_argument("--landing-root", help="where <topics-dir>/<topic>/ lives (default: --root)")
+    ap.add_argument(
+        "--topics-dir", default="landing/topics", help="topics folder under --landing-root"
+    )
+    ap.add_argument(
+        "--future-tolerance-hours",
+        type=int,
+        default=FUTURE_TOLERANCE_HOURS,
+        help="event_ts later than the landing hour's end plus this is quarantined (1)",
+    )
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
     ap.add_argument("--lookback-days", type=int, default=7, help="late-event lookback (7)")
@@ -299,8 +324,18 @@ def main(argv: List[str] | None = None) -> int:  # noqa: UP006
         spark.conf.set(
             "spark.sql.shuffle.partitions", spark_core.LOCAL_CONF["spark.sql.shuffle.partitions"]
         )
+    store = store_for(spark, args.root)
+    landing = store_for(spark, args.landing_root) if args.landing_root else store
     manifest = run(
-        spark, store_for(spark, args.root), hours, args.lookback_days, args.topic, args.run_id
+        spark,
+        store,
+        hours,
+        args.lookback_days,
+        args.topic,
+        args.run_id,
+        landing=landing,
+        topics_dir=args.topics_dir.strip("/"),
+        future_hours=args.future_tolerance_hours,
     )
     print(json.dumps({"run_id": manifest["run_id"], "totals": manifest["totals"]}))
     return 0

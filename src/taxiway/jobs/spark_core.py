@@ -18,7 +18,7 @@ so each partition folder holds exactly one part file, which becomes the publishe
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Dict, List, Tuple  # noqa: UP035 - Python 3.9 on EMR
+from typing import Any
 
 from taxiway.jobs import event_rules
 
@@ -45,8 +45,8 @@ CURATE_CONF = {
 TMP_DIR = ".spark-tmp"
 DATE_COL, HOUR_COL = "tw_event_date", "tw_landing_hour"  # partition folders in the temp dir
 
-HourCounts = Dict[str, Any]  # noqa: UP006 - runtime alias; EMR runs Python 3.9
-Groups = List[Tuple[date, datetime, int]]  # noqa: UP006
+HourCounts = dict[str, Any]
+Groups = list[tuple[date, datetime, int]]
 
 
 def session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
@@ -97,12 +97,18 @@ def lines_schema() -> Any:
     )
 
 
-def classify_lines_frame(spark: Any, lines: Any, lookback_days: int, extra: list[Any]) -> Any:
+def classify_lines_frame(
+    spark: Any,
+    lines: Any,
+    lookback_days: int,
+    extra: list[Any],
+    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
+) -> Any:
     """A DataFrame of raw lines (``lines_schema``) -> classified rows; ``extra`` rows appended."""
 
     def run(rows: Any) -> Any:
         return event_rules.classify_lines(
-            ((r[0], r[1], r[2], r[3], r[4]) for r in rows), lookback_days
+            ((r[0], r[1], r[2], r[3], r[4]) for r in rows), lookback_days, future_hours
         )
 
     rdd = lines.rdd.mapPartitions(run)
@@ -112,7 +118,10 @@ def classify_lines_frame(spark: Any, lines: Any, lookback_days: int, extra: list
 
 
 def classify_files_frame(
-    spark: Any, files: dict[str, tuple[str, datetime]], lookback_days: int
+    spark: Any,
+    files: dict[str, tuple[str, datetime]],
+    lookback_days: int,
+    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
 ) -> Any:
     """Read landing files with Spark (``binaryFiles``) and classify every line.
 
@@ -130,7 +139,7 @@ def classify_files_frame(
 
     def run(item: tuple[str, bytes]) -> Any:
         name, hour = files[urlparse(item[0]).path]
-        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days)
+        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days, future_hours)
 
     rdd = sc.binaryFiles(paths, minPartitions=parts).flatMap(run)
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)

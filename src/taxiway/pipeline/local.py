@@ -29,7 +29,7 @@ def curate_hours(
         return curate(
             root,
             hours,
-            DuckDBEngine(),
+            DuckDBEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours),
             topic=settings.pipeline.topic,
             late_event_lookback_days=settings.pipeline.late_event_lookback_days,
         )
@@ -39,7 +39,7 @@ def curate_hours(
         return curate(
             root,
             hours,
-            SparkEngine(),
+            SparkEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours),
             topic=settings.pipeline.topic,
             late_event_lookback_days=settings.pipeline.late_event_lookback_days,
         )

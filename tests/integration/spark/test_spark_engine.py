@@ -134,6 +134,11 @@ CASES: list[tuple[str, str | None]] = [
     (ev(received_ts="soon"), "bad-timestamp"),
     (ev(received_ts=""), "bad-timestamp"),
     (ev(event_ts="2026-11-01T05:00:00Z"), "too-late"),
+    (ev(event_ts="2026-11-23T07:00:00Z"), None),  # the hour's end + 1 h tolerance: kept
+    (ev(event_ts="2026-11-23T07:00:00.000001Z"), "future-timestamp"),
+    (ev(event_ts="2026-11-23T08:59:00+02:00"), None),  # 06:59 UTC
+    (ev(event_ts="2026-11-23T09:30:00+02:00"), "future-timestamp"),  # 07:30 UTC
+    (ev(event_ts="2027-01-01T00:00:00Z"), "future-timestamp"),
 ]
 
 

@@ -64,7 +64,11 @@ def test_spark_submit_with_the_bundle_equals_the_duckdb_pipeline(tmp_path: Path)
             "spark.ui.enabled=false",
             "--py-files",
             str(archive),
-            str(main),
+            str(main),  # the EMR step's command line (the DAG renders the same)
+            "--landing-root",
+            str(job),
+            "--topics-dir",
+            "landing/topics",
             "--root",
             str(job),
             "--from",
@@ -73,6 +77,8 @@ def test_spark_submit_with_the_bundle_equals_the_duckdb_pipeline(tmp_path: Path)
             "2026-11-23T01",
             "--lookback-days",
             "7",
+            "--run-id",
+            "manual__2026-11-23T01",
         ],
         capture_output=True,
         text=True,
@@ -82,6 +88,7 @@ def test_spark_submit_with_the_bundle_equals_the_duckdb_pipeline(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["run_id"] == "manual__2026-11-23T01"
     ref_run = json.loads(next((ref / "manifests" / "runs").glob("*.json")).read_text())
     assert summary["totals"] == ref_run["totals"]
     assert curated(job) == curated(ref)

@@ -53,6 +53,12 @@ CASES: list[tuple[str, str | None, str]] = [
     (json.dumps(good(event_ts="2026-11-23")), "bad-timestamp", "event_ts `2026-11-23`"),
     (json.dumps(good(received_ts="soon")), "bad-timestamp", "received_ts `soon`"),
     (json.dumps(good(event_ts="2026-11-01T05:00:00Z")), "too-late", "more than 7 days"),
+    (json.dumps(good(event_ts="2026-11-23T07:00:00Z")), None, ""),  # end + 1 h: still kept
+    (
+        json.dumps(good(event_ts="2026-11-23T07:00:01Z")),
+        "future-timestamp",
+        "event_ts `2026-11-23T07:00:01Z` is more than 1 hour(s) after its landing hour ends",
+    ),
 ]
 
 
