@@ -136,12 +136,14 @@ class DuckDBEngine:
             run.empty_hours()
         except duckdb.Error as exc:
             hint = (
-                "Check the free space and permissions under the lake root and the temp folder."
-                if isinstance(exc, duckdb.IOException)
+                "Check the file it names: a damaged published partition is replaced by "
+                "rerunning the landing hour that wrote it; check free space and permissions."
+                if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException)
                 else "This is a bug: please report it with the hours' input files."
             )
+            first = str(exc).strip().splitlines()[0]  # not DuckDB's echo of the SQL
             raise EngineError(
-                f"DuckDB failed while curating landing hours `{run.current}`: {exc}. {hint}"
+                f"DuckDB failed while curating landing hours `{run.current}`: {first.rstrip('.')}. {hint}"
             ) from exc
         except OSError as exc:
             name = exc.filename or run.current
