@@ -79,6 +79,15 @@ def gzip_floor(files: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - w, cpu
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not ``ru_maxrss``: Linux carries that over from the
+    parent at fork + exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
 def curate_child(root: Path, hours: int) -> dict[str, float]:
     """Curate in this process (called as a child); print wall, CPU and peak RSS as JSON."""
     from taxiway.engines.duckdb import DuckDBEngine
@@ -92,7 +101,7 @@ def curate_child(root: Path, hours: int) -> dict[str, float]:
     return {
         "seconds": time.perf_counter() - w,
         "cpu_seconds": time.process_time() - c,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "input_records": manifest.totals["input_records"],
         "curated_new": manifest.totals["curated_new"],
     }

@@ -35,7 +35,7 @@ _PARQUET = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 #: Compressed input bytes per batch (~250k generated events, ~150 MB of Arrow text).
 BATCH_BYTES = 16 * 1024 * 1024
 #: DuckDB's own memory cap; past it, the run's event ids spill to the temporary folder.
-MEMORY_LIMIT = "400MB"
+MEMORY_LIMIT = "256MB"
 
 
 def connect(database: str = ":memory:", threads: int | None = None) -> Any:
