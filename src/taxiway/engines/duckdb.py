@@ -251,13 +251,16 @@ class _Run:
             UNION SELECT file_seq, line_number FROM v SEMI JOIN prior USING (event_id)
             UNION SELECT file_seq, line_number FROM v SEMI JOIN old USING (event_id, event_date)"""
         )
+        # Every valid id counts as seen, even one dropped because another landing hour
+        # published it for the same date: its later copies (any date) are duplicates, as in
+        # one batch, where they come after it in the window.
+        con.execute("INSERT INTO seen SELECT DISTINCT event_id FROM cls WHERE reason IS NULL")
         # a duplicate keeps its row (the counts need it) but leaves the valid set; the
         # update touches few rows and keeps the table in (file, line) order for the COPYs
         con.execute(
             """UPDATE cls SET reason = 'duplicate' FROM dropped d
             WHERE cls.file_seq = d.file_seq AND cls.line_number = d.line_number"""
         )
-        con.execute("INSERT INTO seen SELECT event_id FROM cls WHERE reason IS NULL")
         groups = con.execute(
             """SELECT event_date, landing_hour, count(*) FROM cls WHERE reason IS NULL
             GROUP BY 1, 2 ORDER BY 1, 2"""

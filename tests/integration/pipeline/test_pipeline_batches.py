@@ -3,6 +3,7 @@ and engine failures become errors that name the hours or the file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -76,3 +77,39 @@ def test_an_unwritable_output_folder_names_the_path(
     with pytest.raises(EngineError) as err:
         curate(root, ALL_HOURS[:1], DuckDBEngine())
     assert "quarantine" in str(err.value) and "`2026-11-23T00`" in str(err.value)
+
+
+def test_an_id_dropped_against_published_data_still_makes_later_copies_duplicates(
+    tmp_path: Path,
+) -> None:
+    """X curated by hour 0 (date D); hour 1 repeats X on D (dropped: published) and hour 2
+    repeats X on another date: still the same event, so a duplicate, whatever the batches."""
+    lake = Lake(tmp_path / "one")
+
+    def line(ts: str) -> str:
+        return json.dumps(
+            {"event_id": "X", "event_type": "click", "event_ts": ts, "anonymous_id": "a"}
+        )
+
+    days = {0: "2026-11-23T00:10:00Z", 1: "2026-11-23T00:20:00Z", 2: "2026-11-22T23:00:00Z"}
+    for h, ts in days.items():
+        path = lake.landing_file(ALL_HOURS[h], 0, 0, gz=False)
+        path.parent.mkdir(parents=True)
+        path.write_text(line(ts) + "\n")
+    shutil.copytree(lake.root, tmp_path / "two")
+    results = []
+    for root, batch in ((lake.root, 1 << 30), (tmp_path / "two", 1)):
+        curate(root, ALL_HOURS[:1], DuckDBEngine(threads=1))
+        m = curate(root, ALL_HOURS[1:3], DuckDBEngine(threads=1, batch_bytes=batch))
+        results.append(m.totals)
+        assert len(_rows(root)) == 1
+    assert (
+        results[0]
+        == results[1]
+        == {
+            "input_records": 2,
+            "curated_new": 0,
+            "duplicates": 2,
+            "quarantined": 0,
+        }
+    )
