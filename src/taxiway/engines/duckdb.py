@@ -4,16 +4,15 @@ Hours are curated in batches, in landing-hour order, so memory does not grow wit
 number of hours: a batch's lines are read (the next batch is read in the background
 while this one is classified), classified once, deduplicated against every event id
 that earlier batches of the run curated and against what other landing hours already
-published, written, and dropped. Only the run's curated event ids stay, in a DuckDB file
-under a temporary folder with a memory limit, so DuckDB spills them to disk rather than
-grow (see ``benchmarks/curate_week.py``).
+published, written, and dropped. Only the event ids of the run's valid lines stay, in a
+DuckDB file under ``<root>/.duckdb-tmp/<run_id>/`` with a memory limit, so DuckDB spills
+them to disk rather than grow (see ``benchmarks/curate_week.py``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -36,6 +35,8 @@ _PARQUET = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
 BATCH_BYTES = 16 * 1024 * 1024
 #: DuckDB's own memory cap; past it, the run's event ids spill to the temporary folder.
 MEMORY_LIMIT = "256MB"
+#: The run's DuckDB file and spill folder, under the lake root; readers never glob it.
+TMP_DIR = ".duckdb-tmp"
 
 
 def connect(database: str = ":memory:", threads: int | None = None) -> Any:
@@ -122,7 +123,11 @@ class DuckDBEngine:
                 (h, p) for h in sorted(request.files) for p in request.files[h]
             )
         ]
-        work = Path(tempfile.mkdtemp(prefix="taxiway-curate-"))
+        # on the lake's disk, not in /tmp (often RAM): what spills must leave memory; one run
+        # at a time per root (as for Spark), so what a killed run left is removed here
+        shutil.rmtree(lake.root / TMP_DIR, ignore_errors=True)
+        work = lake.root / TMP_DIR / request.run_id
+        work.mkdir(parents=True)
         run = _Run(self, request, lake, publisher, files)
         try:
             run.con = connect(str(work / "run.duckdb"), threads=self.threads)
@@ -154,7 +159,7 @@ class DuckDBEngine:
         finally:
             if run.con is not None:
                 run.con.close()
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(lake.root / TMP_DIR, ignore_errors=True)
         return run.result()
 
 
