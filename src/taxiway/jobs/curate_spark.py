@@ -186,7 +186,7 @@ def run(
         folder = landing_dir(topic, hour, topics_dir)
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
-                files[urlparse(landing.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
+                files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
     classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
     classified = classified.persist()
     tmp, rows = f"{TMP}/{run_id}", None

@@ -125,8 +125,10 @@ def classify_files_frame(
 ) -> Any:
     """Read landing files with Spark (``binaryFiles``) and classify every line.
 
-    ``files`` maps a file's URI path component (``urlparse(uri).path``) to (the name
-    recorded as ``source_file``, landing hour). Whole files go to one task each, so line
+    ``files`` maps a file's URI (``s3://bucket/key``, ``file:///...`` or a plain path) to
+    (the name recorded as ``source_file``, landing hour). Spark hands each file back under
+    its qualified URI, so files are matched by path component; the URIs themselves are what
+    Spark reads (a bare path would resolve against ``fs.defaultFS``: HDFS on EMR). Whole files go to one task each, so line
     numbers are exact and a truncated gzip becomes one ``corrupt-file`` row.
     """
     from urllib.parse import urlparse
@@ -135,10 +137,11 @@ def classify_files_frame(
         return spark.createDataFrame([], row_schema())
     sc = spark.sparkContext
     paths = ",".join(sorted(files))
+    by_path = {urlparse(uri).path: value for uri, value in files.items()}
     parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
 
     def run(item: tuple[str, bytes]) -> Any:
-        name, hour = files[urlparse(item[0]).path]
+        name, hour = by_path[urlparse(item[0]).path]
         return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days, future_hours)
 
     rdd = sc.binaryFiles(paths, minPartitions=parts).flatMap(run)
