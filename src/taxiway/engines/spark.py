@@ -69,10 +69,14 @@ class SparkEngine:
         master: str = "local[2]",
         conf: dict[str, str] | None = None,
         future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
+        classify: str = "native",
     ) -> None:
         self.master = master
         self.conf = conf or {}
         self.future_tolerance_hours = future_tolerance_hours
+        # "native": Spark SQL for plain lines, Python rules for the rest (jobs/native.py);
+        # "python": the Python rules for every line (kept to measure against)
+        self.classify = classify
         self._spark: Any = None
 
     @property
@@ -84,7 +88,7 @@ class SparkEngine:
 
     def curate(self, request: CurateRequest, lake: Lake, publisher: Publisher) -> CurateResult:
         from taxiway.engines.landing import read_landing
-        from taxiway.jobs import event_rules, spark_core
+        from taxiway.jobs import event_rules, native, spark_core
 
         spark = self.spark
         raw, rejects = read_landing(request.files, root=lake.root, threads=2)
@@ -94,9 +98,12 @@ class SparkEngine:
             for r in rejects
         ]
         lookback = request.late_event_lookback_days
-        classified = spark_core.classify_lines_frame(
-            spark, lines, lookback, extra, self.future_tolerance_hours
-        ).persist()
+        classify = (
+            native.classify_lines_native
+            if self.classify == "native"
+            else spark_core.classify_lines_frame
+        )
+        classified = classify(spark, lines, lookback, extra, self.future_tolerance_hours).persist()
         tmp = lake.root / TMP_DIR
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed run
         rows = None

@@ -222,3 +222,20 @@ def test_missing_java_fails_with_the_install_command(
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(ToolchainError, match="install a JDK 17"):
         check_java()
+
+
+def test_plain_lines_are_typed_by_spark_sql_and_only_the_rest_by_python(
+    spark: Any, generated: tuple[Path, GroundTruth]
+) -> None:
+    from taxiway.engines.landing import read_landing
+    from taxiway.jobs import native, spark_core
+
+    root, truth = generated
+    raw, rejects = read_landing({h: Lake(root).landing_files(h) for h in ALL_HOURS}, root=root)
+    lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
+    counts = dict(native.flag_plain(lines, 7, 1).groupBy("_plain").count().collect())
+    lines_in = truth.input_records - len(rejects)
+    assert counts[True] + counts[False] == lines_in
+    rejected_lines = sum(truth.quarantined.values()) - len(rejects)
+    assert counts[False] >= rejected_lines, "every reject goes through the Python rules"
+    assert counts[True] >= 0.9 * lines_in, counts  # healthy lines never leave the JVM
