@@ -18,7 +18,14 @@ from pathlib import Path
 ZIP_NAME = "taxiway_jobs.zip"
 MAIN_NAME = "curate_spark.py"
 _JOBS = Path(__file__).resolve().parent
-_MODULES = ("__init__.py", "event_rules.py", "spark_core.py", "curate_spark.py", "bundle.py")
+_MODULES = (
+    "__init__.py",
+    "event_rules.py",
+    "native.py",
+    "spark_core.py",
+    "curate_spark.py",
+    "bundle.py",
+)
 
 
 def build_bundle(dest: Path) -> tuple[Path, Path]:

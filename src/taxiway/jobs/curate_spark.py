@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
-from taxiway.jobs import spark_core
+from taxiway.jobs import native, spark_core
 
 _UTC = timezone.utc
 _HOUR = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d)")
@@ -168,6 +168,7 @@ def run(
     landing: Any = None,
     topics_dir: str = "landing/topics",
     future_hours: int = FUTURE_TOLERANCE_HOURS,
+    classify: str = "native",
 ) -> Manifest:
     """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
 
@@ -187,7 +188,14 @@ def run(
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
-    classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
+    cached = None
+    if classify == "native":  # Spark SQL for plain lines, the Python rules for the rest
+        lines, corrupt, cached = spark_core.read_files_frame(spark, files)
+        classified = native.classify_lines_native(
+            spark, lines, lookback_days, corrupt, future_hours
+        )
+    else:  # the Python rules for every line (kept to measure against)
+        classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
     classified = classified.persist()
     tmp, rows = f"{TMP}/{run_id}", None
     try:
@@ -234,6 +242,8 @@ def run(
         classified.unpersist()
         if rows is not None:
             rows.unpersist()
+        if cached is not None:
+            cached.unpersist()
         store.delete(TMP)
     return _write_manifests(
         store, run_id, started, by_hour, groups, sorted(written), sorted(removed), stale
@@ -308,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
     ap.add_argument("--lookback-days", type=int, default=7, help="late-event lookback (7)")
+    ap.add_argument(
+        "--classify",
+        choices=("native", "python"),
+        default="native",
+        help="native: Spark SQL for plain lines (default); python: Python rules for every line",
+    )
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")
     ap.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's)")
@@ -336,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         landing=landing,
         topics_dir=args.topics_dir.strip("/"),
         future_hours=args.future_tolerance_hours,
+        classify=args.classify,
     )
     print(json.dumps({"run_id": manifest["run_id"], "totals": manifest["totals"]}))
     return 0

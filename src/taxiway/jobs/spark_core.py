@@ -148,6 +148,52 @@ def classify_files_frame(
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
 
 
+def read_files_frame(
+    spark: Any, files: dict[str, tuple[str, datetime]]
+) -> tuple[Any, list[Any], Any]:
+    """Landing files (as for :func:`classify_files_frame`) -> (raw lines, corrupt-file rows,
+    the cached frame to unpersist when done).
+
+    The lines (``lines_schema``) are cached: the corrupt files are found by reading them,
+    and the classification then reads the cache instead of decompressing again.
+    """
+    from urllib.parse import urlparse
+
+    from pyspark import StorageLevel
+
+    schema = lines_schema()
+    if not files:
+        empty = spark.createDataFrame([], schema)
+        return empty, [], empty
+    sc = spark.sparkContext
+    by_path = {urlparse(uri).path: value for uri, value in files.items()}
+    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
+
+    def run(item: tuple[str, bytes]) -> Any:
+        name, hour = by_path[urlparse(item[0]).path]
+        try:
+            text = event_rules.decompress(name, bytes(item[1]))
+        except ValueError as exc:
+            yield (None, None, name, hour, False, str(exc))
+            return
+        for i, (raw, bad) in enumerate(event_rules.split_lines(text), start=1):
+            yield (raw, i, name, hour, bad, None)
+
+    from pyspark.sql import types as T
+
+    with_corrupt = T.StructType([*schema.fields, T.StructField("corrupt", T.StringType(), True)])
+    rdd = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).flatMap(run)
+    frame = spark.createDataFrame(rdd, with_corrupt, verifySchema=False)
+    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    corrupt = [
+        event_rules.corrupt_file_row(r[0], r[1], r[2])
+        for r in frame.filter("corrupt IS NOT NULL")
+        .select("source_file", "landing_hour", "corrupt")
+        .collect()
+    ]
+    return frame.filter("corrupt IS NULL").drop("corrupt"), corrupt, frame
+
+
 def run_dates(classified: Any) -> list[date]:
     """The event dates of the valid rows: whose other-hour partitions to dedupe against."""
     valid = classified.filter("reason IS NULL").select("event_date").distinct()
