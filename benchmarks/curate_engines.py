@@ -6,8 +6,9 @@ input with each engine into its own root (the landing folder is a symlink to the
 input) and prints one JSON object with the ratios Spark/DuckDB and Spark/floor. Spark's JVM
 start is timed on its own line (``spark_startup_seconds``), apart from the curate run.
 
-The Spark engine still classifies rows in Python (``jobs/event_rules.py``); issue 10's
-native Spark SQL job is not built yet, so there is no native-vs-Python-row line.
+Spark runs twice on the same session: with the Python rules for every line (the
+default) and with plain lines typed by Spark SQL (``classify="native"``,
+``jobs/native.py``); ``native_speedup`` = Python-row time / native time.
 
     uv run python benchmarks/curate_engines.py [--events-per-hour 270000] [--hours 4]
 """
@@ -78,10 +79,15 @@ def main() -> None:
     t = time.perf_counter()
     spark = curate(_root("spark", src), hours, engine)
     spark_s = time.perf_counter() - t
+    native_engine = SparkEngine("local[2]", classify="native")
+    native_engine._spark = engine.spark  # the same JVM
+    t = time.perf_counter()
+    native_run = curate(_root("spark-native", src), hours, native_engine)
+    native_s = time.perf_counter() - t
 
     events = duck.totals["input_records"]
     assert events == truth["input_records"] == spark.totals["input_records"]
-    assert duck.totals == spark.totals, (duck.totals, spark.totals)
+    assert duck.totals == spark.totals == native_run.totals, (duck.totals, spark.totals)
     print(
         json.dumps(
             {
@@ -89,6 +95,8 @@ def main() -> None:
                 "floor_seconds": round(floor_s, 2),
                 "duckdb_seconds": round(duck_s, 2),
                 "spark_seconds": round(spark_s, 2),
+                "spark_native_seconds": round(native_s, 2),
+                "native_speedup": round(spark_s / native_s, 2),
                 "spark_startup_seconds": round(startup_s, 2),
                 "duckdb_events_per_s": round(events / duck_s),
                 "spark_events_per_s": round(events / spark_s),

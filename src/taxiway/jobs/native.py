@@ -92,16 +92,19 @@ def classify_lines_native(
     extra: list[Any],
     future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
 ) -> Any:
-    """Raw lines (``spark_core.lines_schema``) -> classified rows (``event_rules.ROW_NAMES``).
+    """Raw lines (``spark_core.lines_schema``) -> (classified rows (``event_rules.ROW_NAMES``),
+    a cached frame to unpersist once the classified rows are persisted or written).
 
     Plain lines are typed with Spark SQL; the others, and ``extra`` rows (corrupt files),
     come from the Python rules.
     """
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from taxiway.jobs import spark_core
 
-    flagged = flag_plain(lines, lookback_days, future_hours)
+    # both branches read the flags: cached, the JSON is parsed once, not once per branch
+    flagged = flag_plain(lines, lookback_days, future_hours).persist(StorageLevel.MEMORY_AND_DISK)
     f = F.col("_s")
     typed = {
         "event_ts": F.col("_ts"),
@@ -120,4 +123,4 @@ def classify_lines_native(
     )
     rest = flagged.filter("NOT _plain").select(*lines.columns)
     slow = spark_core.classify_lines_frame(spark, rest, lookback_days, extra, future_hours)
-    return fast.unionByName(slow)
+    return fast.unionByName(slow), flagged

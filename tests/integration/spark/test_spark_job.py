@@ -73,7 +73,7 @@ def _emr_env() -> Path:
     return EMR_ENV
 
 
-def _submit(submit: Path, python: str, tmp_path: Path, job: Path, run_id: str) -> Any:
+def _submit(submit: Path, python: str, tmp_path: Path, job: Path, run_id: str, *extra: str) -> Any:
     main, archive = build_bundle(tmp_path / "bundle")
     env = {**os.environ, "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
     env.pop("SPARK_HOME", None)  # each pyspark runs its own Spark
@@ -103,6 +103,7 @@ def _submit(submit: Path, python: str, tmp_path: Path, job: Path, run_id: str) -
             "7",
             "--run-id",
             run_id,
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -134,7 +135,10 @@ def test_the_bundle_runs_on_emr7_versions_spark35_python39(tmp_path: Path) -> No
     env = _emr_env()
     ref, job = _pair(tmp_path, hours=2, events=300)
     python = str(env / "bin" / "python")
-    done = _submit(env / "bin" / "spark-submit", python, tmp_path, job, "emr7")
+    # the native path too: its Spark SQL functions must exist in Spark 3.5
+    done = _submit(
+        env / "bin" / "spark-submit", python, tmp_path, job, "emr7", "--classify", "native"
+    )
     assert (
         "3.5."
         in subprocess.run(
