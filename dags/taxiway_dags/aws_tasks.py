@@ -68,6 +68,8 @@ def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
         hour,
         "--lookback-days",
         str(env.late_event_lookback_days),
+        "--future-tolerance-hours",
+        str(env.future_tolerance_hours),
         "--run-id",
         run_id,
     ]

@@ -33,6 +33,7 @@ class DagEnv:
     topic: str
     attribution_window_days: int
     late_event_lookback_days: int
+    future_tolerance_hours: int
     topics_dir: str = "topics"
     settle_minutes: int = 10
     curate_timeout_minutes: int = 120
@@ -104,6 +105,7 @@ def current(name: str | None = None) -> DagEnv:
         topic=pipeline.get("topic", "events"),
         attribution_window_days=int(pipeline.get("attribution_window_days", 7)),
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
+        future_tolerance_hours=int(pipeline.get("future_tolerance_hours", 1)),
         topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),
         settle_minutes=int(pipeline.get("settle_minutes", 10)),
         curate_timeout_minutes=int(pipeline.get("curate_timeout_minutes", 120)),

@@ -40,6 +40,8 @@ class PipelineSettings:
     settle_minutes: int = 10
     #: how long the curate task waits for its EMR step before failing (sizes the waiter)
     curate_timeout_minutes: int = 120
+    #: an event_ts later than its landing hour's end plus this is quarantined (clock skew)
+    future_tolerance_hours: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ _PIPELINE_KEYS: dict[str, type] = {
     "topics_dir": str,
     "settle_minutes": int,
     "curate_timeout_minutes": int,
+    "future_tolerance_hours": int,
 }
 
 
@@ -121,7 +124,12 @@ def parse(data: Any, source: str = DEFAULT_FILE) -> Settings:
     pipe_raw = data.get("pipeline") or {}
     _check(source, "pipeline", pipe_raw, _PIPELINE_KEYS)
     pipeline = PipelineSettings(**pipe_raw)
-    for key in ("late_event_lookback_days", "attribution_window_days", "settle_minutes"):
+    for key in (
+        "late_event_lookback_days",
+        "attribution_window_days",
+        "settle_minutes",
+        "future_tolerance_hours",
+    ):
         if getattr(pipeline, key) < 0:
             raise ConfigError(f"{source}: pipeline.{key}: must be >= 0.")
     envs: dict[str, Environment] = {}

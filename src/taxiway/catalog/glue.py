@@ -90,6 +90,7 @@ REPORTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("quarantined_unknown_event_type", "bigint"),
         ("quarantined_bad_timestamp", "bigint"),
         ("quarantined_too_late", "bigint"),
+        ("quarantined_future_timestamp", "bigint"),
         ("quarantined_corrupt_file", "bigint"),
     ),
 }

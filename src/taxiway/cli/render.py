@@ -189,6 +189,7 @@ _SHORT = {
     "unknown-event-type": "evtype",
     "bad-timestamp": "ts",
     "too-late": "late",
+    "future-timestamp": "future",
 }
 
 

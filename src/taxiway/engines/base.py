@@ -7,9 +7,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from taxiway.errors import DataError
+
 if TYPE_CHECKING:
     from taxiway.lake.layout import Lake
     from taxiway.lake.publish import Publisher
+
+
+class EngineError(DataError):
+    """An engine failed on a file or a landing hour (a DuckDB, Spark or file-system error);
+    the message names the file or the hours and says what to check."""
 
 
 @dataclass(frozen=True)

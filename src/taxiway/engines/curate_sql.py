@@ -62,14 +62,29 @@ def _late(lookback_days: int) -> str:
     return f"event_ts_utc < landing_hour - INTERVAL {int(lookback_days)} DAY"
 
 
-def classify_sql(lookback_days: int, source: str = "raw_lines") -> str:
-    """``source``(raw, line_number, source_file, landing_hour, bad_utf8) -> classified rows."""
+def _future(tolerance_hours: int) -> str:
+    # the landing hour ends one hour after it starts; the tolerance absorbs clock skew
+    return f"event_ts_utc > landing_hour + INTERVAL {int(tolerance_hours) + 1} HOUR"
+
+
+#: JSON's four whitespace characters: a valid document starting with ``{`` is an object,
+#: which saves parsing every line a second time with ``json_type(raw)``.
+_WS = "' ' || chr(9) || chr(10) || chr(13)"
+
+
+def classify_sql(lookback_days: int, source: str = "raw_lines", future_hours: int = 1) -> str:
+    """``source``(raw, landing_hour, bad_utf8, ...any other columns) -> classified rows.
+
+    Every column of ``source`` is kept, followed by ``doc``, ``t``, ``r``, ``event_ts_utc``,
+    ``received_ts_utc`` and ``reason`` (NULL for a valid line).
+    """
     any_missing = " OR ".join(cond for _, cond in _missing())
     any_wrong = " OR ".join(cond for _, cond in _wrong())
     return f"""
 WITH j AS (
-    SELECT raw, line_number, source_file, landing_hour, bad_utf8,
-           CASE WHEN NOT bad_utf8 AND json_valid(raw) AND json_type(raw) = 'OBJECT'
+    SELECT *,
+           CASE WHEN NOT bad_utf8 AND json_valid(raw)
+                     AND starts_with(ltrim(raw, {_WS}), '{{')
                 THEN raw END AS doc
     FROM {source}
 ), f AS (
@@ -78,7 +93,7 @@ WITH j AS (
     SELECT *, {_ts("event_ts")} AS event_ts_utc, {_ts("received_ts")} AS received_ts_utc FROM f
 )
 SELECT
-    raw, line_number, source_file, landing_hour, bad_utf8, t, r, event_ts_utc, received_ts_utc,
+    *,
     CASE
         WHEN doc IS NULL THEN 'malformed-json'
         WHEN {any_missing} THEN 'missing-required-field'
@@ -87,12 +102,13 @@ SELECT
         WHEN event_ts_utc IS NULL THEN 'bad-timestamp'
         WHEN {_s("received_ts")} IS NOT NULL AND received_ts_utc IS NULL THEN 'bad-timestamp'
         WHEN {_late(lookback_days)} THEN 'too-late'
+        WHEN {_future(future_hours)} THEN 'future-timestamp'
     END AS reason
 FROM v
 """
 
 
-def detail_sql(lookback_days: int) -> str:
+def detail_sql(lookback_days: int, future_hours: int = 1) -> str:
     """A human-readable detail for a classified, rejected row (evaluated on rejects only)."""
     missing = " ".join(f"WHEN {cond} THEN 'missing `{f}`'" for f, cond in _missing())
     wrong = " ".join(
@@ -112,11 +128,15 @@ def detail_sql(lookback_days: int) -> str:
             THEN 'received_ts `' || {_s("received_ts")} || '` is not an ISO-8601 timestamp'
         WHEN reason = 'too-late'
             THEN 'event_ts is more than {int(lookback_days)} days before its landing hour'
+        WHEN reason = 'future-timestamp'
+            THEN 'event_ts `' || {_s("event_ts")} || '` is more than {int(future_hours)} hour(s) '
+                 || 'after its landing hour ends'
     END"""
 
 
 def typed_columns() -> str:
-    """SELECT list turning a classified row into the curated ``events`` columns."""
+    """SELECT list turning a classified row into the curated ``events`` columns, except
+    ``source_file`` (the engine keeps a file number per row and joins the name at write)."""
     cols = [
         f"{_s('event_id')} AS event_id",
         f"{_s('event_type')} AS event_type",
@@ -130,5 +150,5 @@ def typed_columns() -> str:
     for f in OPTIONAL_STRINGS[7:]:
         cols.append(f"{_s(f)} AS {f}")
     cols.append(f"{_s('properties')} AS properties")
-    cols += ["source_file", "landing_hour", "CAST(event_ts_utc AS DATE) AS event_date"]
+    cols += ["landing_hour", "CAST(event_ts_utc AS DATE) AS event_date"]
     return ",\n    ".join(cols)

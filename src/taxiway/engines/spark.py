@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from taxiway.engines.base import CurateRequest, CurateResult, HourCounts
 from taxiway.errors import MissingDependencyError, ToolchainError
+from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
 from taxiway.jobs.spark_core import TMP_DIR
 
 if TYPE_CHECKING:
@@ -63,9 +64,19 @@ class SparkEngine:
 
     dialect = "spark"
 
-    def __init__(self, master: str = "local[2]", conf: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        master: str = "local[2]",
+        conf: dict[str, str] | None = None,
+        future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
+        classify: str = "python",
+    ) -> None:
         self.master = master
         self.conf = conf or {}
+        self.future_tolerance_hours = future_tolerance_hours
+        # "python": the Python rules for every line (measured faster here, so the default);
+        # "native": Spark SQL for plain lines, Python rules for the rest (jobs/native.py)
+        self.classify = classify
         self._spark: Any = None
 
     @property
@@ -77,7 +88,7 @@ class SparkEngine:
 
     def curate(self, request: CurateRequest, lake: Lake, publisher: Publisher) -> CurateResult:
         from taxiway.engines.landing import read_landing
-        from taxiway.jobs import event_rules, spark_core
+        from taxiway.jobs import event_rules, native, spark_core
 
         spark = self.spark
         raw, rejects = read_landing(request.files, root=lake.root, threads=2)
@@ -87,7 +98,13 @@ class SparkEngine:
             for r in rejects
         ]
         lookback = request.late_event_lookback_days
-        classified = spark_core.classify_lines_frame(spark, lines, lookback, extra).persist()
+        future = self.future_tolerance_hours
+        flags = None
+        if self.classify == "native":
+            classified, flags = native.classify_lines_native(spark, lines, lookback, extra, future)
+        else:
+            classified = spark_core.classify_lines_frame(spark, lines, lookback, extra, future)
+        classified = classified.persist()
         tmp = lake.root / TMP_DIR
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed run
         rows = None
@@ -108,6 +125,8 @@ class SparkEngine:
             self._stage_quarantine(request, out / "q", lake, publisher)
         finally:
             classified.unpersist()
+            if flags is not None:
+                flags.unpersist()
             if rows is not None:
                 rows.unpersist()
             shutil.rmtree(tmp, ignore_errors=True)

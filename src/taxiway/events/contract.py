@@ -44,7 +44,11 @@ REASONS: tuple[str, ...] = (
     "unknown-event-type",  # event_type is not one of EVENT_TYPES
     "bad-timestamp",  # event_ts or received_ts is not an ISO-8601 timestamp
     "too-late",  # event_ts is older than the late-event lookback before its landing hour
+    "future-timestamp",  # event_ts is later than its landing hour's end plus a tolerance
 )
+
+#: Default tolerance of the future-timestamp rule (``pipeline.future_tolerance_hours``).
+FUTURE_TOLERANCE_HOURS = 1
 
 #: Curated `events` table columns (DuckDB types); the Glue table mirrors them.
 CURATED_COLUMNS: tuple[tuple[str, str], ...] = (

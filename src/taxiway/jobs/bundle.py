@@ -5,8 +5,9 @@ An EMR step then runs::
     spark-submit --deploy-mode cluster --py-files s3://<artifacts>/jobs/taxiway_jobs.zip \\
         s3://<artifacts>/jobs/curate_spark.py --root s3://<curated-bucket> --from ... --to ...
 
-The zip holds ``taxiway/__init__.py`` (version only) and ``taxiway/jobs/*.py``, which import
-nothing but the standard library and pyspark, so the cluster needs no extra installs.
+The zip holds ``taxiway/__init__.py`` (version only), ``taxiway/events/contract.py`` (the
+one event contract: fields, reason codes) and ``taxiway/jobs/*.py``, which import nothing
+but the standard library, pyspark and each other, so the cluster needs no extra installs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from pathlib import Path
 ZIP_NAME = "taxiway_jobs.zip"
 MAIN_NAME = "curate_spark.py"
 _JOBS = Path(__file__).resolve().parent
-_MODULES = ("__init__.py", "event_rules.py", "spark_core.py", "curate_spark.py", "bundle.py")
+_MODULES = (
+    "__init__.py",
+    "event_rules.py",
+    "native.py",
+    "spark_core.py",
+    "curate_spark.py",
+    "bundle.py",
+)
 
 
 def build_bundle(dest: Path) -> tuple[Path, Path]:
@@ -27,9 +35,12 @@ def build_bundle(dest: Path) -> tuple[Path, Path]:
     main.write_bytes((_JOBS / MAIN_NAME).read_bytes())
     # fixed timestamps: the same sources give the same zip bytes (cacheable uploads)
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for arcname, path in [("taxiway/__init__.py", _JOBS.parent / "__init__.py")] + [
-            (f"taxiway/jobs/{name}", _JOBS / name) for name in _MODULES
-        ]:
+        shared = [
+            ("taxiway/__init__.py", _JOBS.parent / "__init__.py"),
+            ("taxiway/events/__init__.py", _JOBS.parent / "events" / "__init__.py"),
+            ("taxiway/events/contract.py", _JOBS.parent / "events" / "contract.py"),
+        ]
+        for arcname, path in shared + [(f"taxiway/jobs/{name}", _JOBS / name) for name in _MODULES]:
             info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())

@@ -26,15 +26,16 @@ import secrets
 import shutil
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List  # noqa: UP035 - Python 3.9 on EMR
+from typing import Any
 from urllib.parse import urlparse
 
-from taxiway.jobs import spark_core
+from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
+from taxiway.jobs import native, spark_core
 
-_UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+
+_UTC = timezone.utc
 _HOUR = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d)")
 TMP = spark_core.TMP_DIR
-Manifest = Dict[str, Any]  # noqa: UP006
+Manifest = dict[str, Any]
 
 
 class LocalStore:
@@ -46,7 +47,7 @@ class LocalStore:
     def uri(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
-    def entries(self, rel_dir: str) -> List[tuple[str, bool]]:  # noqa: UP006
+    def entries(self, rel_dir: str) -> list[tuple[str, bool]]:
         """(name, is_dir) of a folder's entries; [] when it does not exist."""
         path = self.uri(rel_dir)
         if not os.path.isdir(path):
@@ -95,7 +96,7 @@ class HadoopStore:
     def uri(self, rel: str) -> str:
         return f"{self.root}/{rel}"
 
-    def entries(self, rel_dir: str) -> List[tuple[str, bool]]:  # noqa: UP006
+    def entries(self, rel_dir: str) -> list[tuple[str, bool]]:
         path = self._path(self.uri(rel_dir))
         if not self.fs.exists(path):
             return []
@@ -129,7 +130,7 @@ def store_for(spark: Any, root: str) -> Any:
     return HadoopStore(spark, root) if urlparse(root).scheme else LocalStore(root)
 
 
-def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> List[str]:  # noqa: UP006
+def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> list[str]:
     """Sorted entry names in ``rel_dir`` matching a shell ``pattern`` (files, or folders)."""
     return sorted(
         n for n, is_dir in store.entries(rel_dir) if is_dir == dirs and fnmatch.fnmatch(n, pattern)
@@ -137,7 +138,7 @@ def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> List[st
 
 
 def landing_dir(topic: str, hour: datetime, topics_dir: str = "landing/topics") -> str:
-    """The Kafka Connect S3 sink's hour folder, relative to the landing root."""
+    """``<topics_dir>/<topic>/year=/month=/day=/hour=`` under the landing root."""
     return f"{topics_dir}/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
 
 
@@ -160,19 +161,21 @@ def _single_part(store: Any, folder: str) -> str:
 def run(
     spark: Any,
     store: Any,
-    hours: List[datetime],  # noqa: UP006
+    hours: list[datetime],
     lookback_days: int = 7,
     topic: str = "events",
     run_id: str | None = None,
     landing: Any = None,
     topics_dir: str = "landing/topics",
+    future_hours: int = FUTURE_TOLERANCE_HOURS,
+    classify: str = "python",
 ) -> Manifest:
     """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
 
-    Landing files are read from ``landing`` (a store over the sink's bucket; default
-    ``store``) under ``<topics_dir>/<topic>/year=.../hour=HH/``.
+    Input is read from ``landing`` (a store; default ``store``) under ``topics_dir``; the
+    recorded ``source_file`` is the path relative to the landing root.
     """
-    landing = landing if landing is not None else store
+    landing = landing or store
     from taxiway.jobs.spark_core import DATE_COL, HOUR_COL
 
     started = datetime.now(_UTC)
@@ -184,8 +187,17 @@ def run(
         folder = landing_dir(topic, hour, topics_dir)
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
-                files[urlparse(landing.uri(f"{folder}/{name}")).path] = (f"{folder}/{name}", hour)
-    classified = spark_core.classify_files_frame(spark, files, lookback_days).persist()
+                files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
+    cached: list[Any] = []
+    if classify == "native":  # Spark SQL for plain lines, the Python rules for the rest
+        lines, corrupt, read = spark_core.read_files_frame(spark, files)
+        classified, flags = native.classify_lines_native(
+            spark, lines, lookback_days, corrupt, future_hours
+        )
+        cached += [read, flags]
+    else:  # the Python rules for every line (measured faster, so the default)
+        classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
+    classified = classified.persist()
     tmp, rows = f"{TMP}/{run_id}", None
     try:
         run_keys = {spark_core.hour_key(h) for h in hours}
@@ -231,6 +243,8 @@ def run(
         classified.unpersist()
         if rows is not None:
             rows.unpersist()
+        for frame in cached:
+            frame.unpersist()
         store.delete(TMP)
     return _write_manifests(
         store, run_id, started, by_hour, groups, sorted(written), sorted(removed), stale
@@ -243,8 +257,8 @@ def _write_manifests(
     started: datetime,
     by_hour: dict[datetime, dict[str, Any]],
     groups: spark_core.Groups,
-    written: List[str],  # noqa: UP006
-    removed: List[str],  # noqa: UP006
+    written: list[str],
+    removed: list[str],
     stale: int,
 ) -> Manifest:
     """The run manifest and one manifest per hour, shaped like ``taxiway.lake.manifest``."""
@@ -296,16 +310,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="the sink's topics.dir under the landing root (default: `topics` with "
         "--landing-root, else `landing/topics`)",
     )
+    ap.add_argument(
+        "--future-tolerance-hours",
+        type=int,
+        default=FUTURE_TOLERANCE_HOURS,
+        help="event_ts later than the landing hour's end plus this is quarantined (1)",
+    )
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
     ap.add_argument("--lookback-days", type=int, default=7, help="late-event lookback (7)")
+    ap.add_argument(
+        "--classify",
+        choices=("native", "python"),
+        default="python",
+        help="python: the Python rules for every line (default); native: Spark SQL for plain "
+        "lines, the Python rules for the rest",
+    )
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")
     ap.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's)")
     return ap
 
 
-def main(argv: List[str] | None = None) -> int:  # noqa: UP006
+def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print the run manifest's totals as one JSON line."""
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -333,6 +360,8 @@ def main(argv: List[str] | None = None) -> int:  # noqa: UP006
         args.run_id,
         landing=landing,
         topics_dir=topics_dir.strip("/"),
+        future_hours=args.future_tolerance_hours,
+        classify=args.classify,
     )
     print(json.dumps({"run_id": manifest["run_id"], "totals": manifest["totals"]}))
     return 0

@@ -16,44 +16,28 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Iterable, Iterator, Tuple  # noqa: UP035 - Python 3.9 on EMR
+from typing import Any
 
-# The contract, copied so the job needs nothing but this package; a unit test keeps it equal
-# to taxiway.events.contract.
-EVENT_TYPES = ("impression", "click", "page_view", "add_to_cart", "conversion")
-REQUIRED = ("event_id", "event_type", "event_ts", "anonymous_id")
-OPTIONAL_STRINGS = (
-    "user_id",
-    "session_id",
-    "campaign_id",
-    "ad_id",
-    "channel",
-    "page_url",
-    "referrer",
-    "currency",
-    "order_id",
-    "user_agent",
-    "country",
+# The one contract: taxiway/events/contract.py is stdlib-only and ships in the job's zip.
+from taxiway.events.contract import (
+    EVENT_TYPES,
+    FIELDS,
+    FUTURE_TOLERANCE_HOURS,
+    OPTIONAL_STRINGS,
+    REQUIRED,
 )
-FIELDS = (
-    "event_id",
-    "event_type",
-    "event_ts",
-    "received_ts",
-    "anonymous_id",
-    *OPTIONAL_STRINGS[:7],
-    "revenue",
-    *OPTIONAL_STRINGS[7:],
-    "properties",
-)
+
+__all__ = ["EVENT_TYPES", "FIELDS", "FUTURE_TOLERANCE_HOURS", "OPTIONAL_STRINGS", "REQUIRED"]
+
 #: Curated ``events`` columns, in table order.
 CURATED_NAMES = (*FIELDS, "source_file", "landing_hour", "event_date")
 #: A classified row: the curated columns, then the line number and the verdict.
 ROW_NAMES = (*CURATED_NAMES, "line_number", "reason", "detail", "raw_line")
 
-Row = Tuple[Any, ...]  # noqa: UP006 - a runtime alias, and EMR runs Python 3.9
+Row = tuple[Any, ...]
 _ABSENT = object()
 _NUMBER_TYPES = ("BIGINT", "UBIGINT", "DOUBLE")
 _NONE_FIELDS = (None,) * len(FIELDS)
@@ -65,7 +49,7 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+(?:_\d+)*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _CENT = Decimal("0.0001")
 _DECIMAL_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point
-_UTC = timezone.utc  # noqa: UP017 - datetime.UTC is Python 3.11+, EMR 7 runs 3.9
+_UTC = timezone.utc
 
 
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -184,10 +168,19 @@ def _in_zone(ts: datetime, name: str) -> datetime | None:
     return ts - min(o for o in offsets if o is not None)
 
 
-def check(raw: str, bad_utf8: bool, earliest: datetime, lookback_days: int) -> tuple[Any, ...]:
+def check(
+    raw: str,
+    bad_utf8: bool,
+    earliest: datetime,
+    lookback_days: int,
+    latest: datetime | None = None,
+    future_hours: int = FUTURE_TOLERANCE_HOURS,
+) -> tuple[Any, ...]:
     """One line -> (reason, detail) for a reject, or the curated field values (+ event_date).
 
-    ``earliest`` is the landing hour minus the lookback: older events are ``too-late``.
+    ``earliest`` is the landing hour minus the lookback: older events are ``too-late``;
+    ``latest`` is the landing hour's end plus ``future_hours``: later ones are
+    ``future-timestamp``.
     The result is either a 2-tuple (reason, detail) or a ``len(FIELDS) + 1``-tuple.
     """
     valid, doc = parse_json(raw)
@@ -232,6 +225,12 @@ def check(raw: str, bad_utf8: bool, earliest: datetime, lookback_days: int) -> t
         return ("bad-timestamp", f"received_ts `{received}` is not an ISO-8601 timestamp")
     if event_ts < earliest:
         return ("too-late", f"event_ts is more than {lookback_days} days before its landing hour")
+    if latest is not None and event_ts > latest:
+        return (
+            "future-timestamp",
+            f"event_ts `{doc['event_ts']}` is more than {future_hours} hour(s) "
+            "after its landing hour ends",
+        )
     values: list[Any] = []
     for f in FIELDS:
         if f == "event_ts":
@@ -248,15 +247,20 @@ def check(raw: str, bad_utf8: bool, earliest: datetime, lookback_days: int) -> t
 
 
 def classify_lines(
-    lines: Iterable[tuple[str, int, str, datetime, bool]], lookback_days: int
+    lines: Iterable[tuple[str, int, str, datetime, bool]],
+    lookback_days: int,
+    future_hours: int = FUTURE_TOLERANCE_HOURS,
 ) -> Iterator[Row]:
     """(raw, line_number, source_file, landing_hour, bad_utf8) -> classified rows (ROW_NAMES)."""
-    earliest: dict[datetime, datetime] = {}
+    bounds: dict[datetime, tuple[datetime, datetime]] = {}
     for raw, line_number, source_file, hour, bad_utf8 in lines:
-        cutoff = earliest.get(hour)
-        if cutoff is None:
-            cutoff = earliest[hour] = hour - timedelta(days=lookback_days)
-        out = check(raw, bad_utf8, cutoff, lookback_days)
+        window = bounds.get(hour)
+        if window is None:
+            window = bounds[hour] = (
+                hour - timedelta(days=lookback_days),
+                hour + timedelta(hours=1 + future_hours),
+            )
+        out = check(raw, bad_utf8, window[0], lookback_days, window[1], future_hours)
         if len(out) == 2:
             yield (
                 *_NONE_FIELDS,
@@ -311,7 +315,11 @@ def corrupt_file_row(source_file: str, hour: datetime, detail: str) -> Row:
 
 
 def classify_file(
-    source_file: str, hour: datetime, data: bytes, lookback_days: int
+    source_file: str,
+    hour: datetime,
+    data: bytes,
+    lookback_days: int,
+    future_hours: int = FUTURE_TOLERANCE_HOURS,
 ) -> Iterator[Row]:
     """Every classified row of one landing file (or its single ``corrupt-file`` row)."""
     try:
@@ -322,4 +330,4 @@ def classify_file(
     lines = (
         (raw, i, source_file, hour, bad) for i, (raw, bad) in enumerate(split_lines(text), start=1)
     )
-    yield from classify_lines(lines, lookback_days)
+    yield from classify_lines(lines, lookback_days, future_hours)

@@ -18,7 +18,7 @@ so each partition folder holds exactly one part file, which becomes the publishe
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Dict, List, Tuple  # noqa: UP035 - Python 3.9 on EMR
+from typing import Any
 
 from taxiway.jobs import event_rules
 
@@ -45,8 +45,8 @@ CURATE_CONF = {
 TMP_DIR = ".spark-tmp"
 DATE_COL, HOUR_COL = "tw_event_date", "tw_landing_hour"  # partition folders in the temp dir
 
-HourCounts = Dict[str, Any]  # noqa: UP006 - runtime alias; EMR runs Python 3.9
-Groups = List[Tuple[date, datetime, int]]  # noqa: UP006
+HourCounts = dict[str, Any]
+Groups = list[tuple[date, datetime, int]]
 
 
 def session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
@@ -97,12 +97,18 @@ def lines_schema() -> Any:
     )
 
 
-def classify_lines_frame(spark: Any, lines: Any, lookback_days: int, extra: list[Any]) -> Any:
+def classify_lines_frame(
+    spark: Any,
+    lines: Any,
+    lookback_days: int,
+    extra: list[Any],
+    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
+) -> Any:
     """A DataFrame of raw lines (``lines_schema``) -> classified rows; ``extra`` rows appended."""
 
     def run(rows: Any) -> Any:
         return event_rules.classify_lines(
-            ((r[0], r[1], r[2], r[3], r[4]) for r in rows), lookback_days
+            ((r[0], r[1], r[2], r[3], r[4]) for r in rows), lookback_days, future_hours
         )
 
     rdd = lines.rdd.mapPartitions(run)
@@ -112,12 +118,17 @@ def classify_lines_frame(spark: Any, lines: Any, lookback_days: int, extra: list
 
 
 def classify_files_frame(
-    spark: Any, files: dict[str, tuple[str, datetime]], lookback_days: int
+    spark: Any,
+    files: dict[str, tuple[str, datetime]],
+    lookback_days: int,
+    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
 ) -> Any:
     """Read landing files with Spark (``binaryFiles``) and classify every line.
 
-    ``files`` maps a file's URI path component (``urlparse(uri).path``) to (the name
-    recorded as ``source_file``, landing hour). Whole files go to one task each, so line
+    ``files`` maps a file's URI (``s3://bucket/key``, ``file:///...`` or a plain path) to
+    (the name recorded as ``source_file``, landing hour). Spark hands each file back under
+    its qualified URI, so files are matched by path component; the URIs themselves are what
+    Spark reads (a bare path would resolve against ``fs.defaultFS``: HDFS on EMR). Whole files go to one task each, so line
     numbers are exact and a truncated gzip becomes one ``corrupt-file`` row.
     """
     from urllib.parse import urlparse
@@ -126,14 +137,61 @@ def classify_files_frame(
         return spark.createDataFrame([], row_schema())
     sc = spark.sparkContext
     paths = ",".join(sorted(files))
+    by_path = {urlparse(uri).path: value for uri, value in files.items()}
     parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
 
     def run(item: tuple[str, bytes]) -> Any:
-        name, hour = files[urlparse(item[0]).path]
-        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days)
+        name, hour = by_path[urlparse(item[0]).path]
+        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days, future_hours)
 
     rdd = sc.binaryFiles(paths, minPartitions=parts).flatMap(run)
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
+
+
+def read_files_frame(
+    spark: Any, files: dict[str, tuple[str, datetime]]
+) -> tuple[Any, list[Any], Any]:
+    """Landing files (as for :func:`classify_files_frame`) -> (raw lines, corrupt-file rows,
+    the cached frame to unpersist when done).
+
+    The lines (``lines_schema``) are cached: the corrupt files are found by reading them,
+    and the classification then reads the cache instead of decompressing again.
+    """
+    from urllib.parse import urlparse
+
+    from pyspark import StorageLevel
+
+    schema = lines_schema()
+    if not files:
+        empty = spark.createDataFrame([], schema)
+        return empty, [], empty
+    sc = spark.sparkContext
+    by_path = {urlparse(uri).path: value for uri, value in files.items()}
+    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
+
+    def run(item: tuple[str, bytes]) -> Any:
+        name, hour = by_path[urlparse(item[0]).path]
+        try:
+            text = event_rules.decompress(name, bytes(item[1]))
+        except ValueError as exc:
+            yield (None, None, name, hour, False, str(exc))
+            return
+        for i, (raw, bad) in enumerate(event_rules.split_lines(text), start=1):
+            yield (raw, i, name, hour, bad, None)
+
+    from pyspark.sql import types as T
+
+    with_corrupt = T.StructType([*schema.fields, T.StructField("corrupt", T.StringType(), True)])
+    rdd = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).flatMap(run)
+    frame = spark.createDataFrame(rdd, with_corrupt, verifySchema=False)
+    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    corrupt = [
+        event_rules.corrupt_file_row(r[0], r[1], r[2])
+        for r in frame.filter("corrupt IS NOT NULL")
+        .select("source_file", "landing_hour", "corrupt")
+        .collect()
+    ]
+    return frame.filter("corrupt IS NULL").drop("corrupt"), corrupt, frame
 
 
 def run_dates(classified: Any) -> list[date]:

@@ -47,11 +47,11 @@ def curate_hours(
     if name == "duckdb":
         from taxiway.engines.duckdb import DuckDBEngine
 
-        impl = DuckDBEngine()
+        impl = DuckDBEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours)
     elif name in ("spark", "spark-emr"):
         from taxiway.engines.spark import SparkEngine
 
-        impl = SparkEngine()
+        impl = SparkEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours)
     else:
         raise UsageError(f"Engine `{name}` is unknown; use `duckdb` or `spark`.")
     manifest = curate(

@@ -12,6 +12,7 @@ WITH reasons AS (
     SUM(CASE WHEN reason = 'unknown-event-type' THEN 1 ELSE 0 END) AS unknown_event_type,
     SUM(CASE WHEN reason = 'bad-timestamp' THEN 1 ELSE 0 END) AS bad_timestamp,
     SUM(CASE WHEN reason = 'too-late' THEN 1 ELSE 0 END) AS too_late,
+    SUM(CASE WHEN reason = 'future-timestamp' THEN 1 ELSE 0 END) AS future_timestamp,
     SUM(CASE WHEN reason = 'corrupt-file' THEN 1 ELSE 0 END) AS corrupt_file
   FROM quarantine
   GROUP BY landing_hour
@@ -32,6 +33,7 @@ SELECT
   CAST(COALESCE(r.unknown_event_type, 0) AS BIGINT) AS quarantined_unknown_event_type,
   CAST(COALESCE(r.bad_timestamp, 0) AS BIGINT) AS quarantined_bad_timestamp,
   CAST(COALESCE(r.too_late, 0) AS BIGINT) AS quarantined_too_late,
+  CAST(COALESCE(r.future_timestamp, 0) AS BIGINT) AS quarantined_future_timestamp,
   CAST(COALESCE(r.corrupt_file, 0) AS BIGINT) AS quarantined_corrupt_file
 FROM hourly_counts AS h
 LEFT JOIN reasons AS r

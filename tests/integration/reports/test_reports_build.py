@@ -71,7 +71,7 @@ def test_empty_inputs_give_empty_reports_with_the_contract_types(con: Any) -> No
     assert quality["landing_hour"] == "TIMESTAMP"
     assert quality["balanced"] == "BOOLEAN"
     assert quality["quarantine_rate"] == "DOUBLE"
-    assert sum(1 for k in quality if k.startswith("quarantined_")) == 7
+    assert sum(1 for k in quality if k.startswith("quarantined_")) == 8
 
 
 @pytest.mark.parametrize("name", report_names())

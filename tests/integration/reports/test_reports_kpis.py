@@ -148,6 +148,7 @@ def test_data_quality_hourly(con: Any, fetch: Any) -> None:
     _quarantine(con, "2026-11-20T12:00", "corrupt-file", None)
     _quarantine(con, "2026-11-20T12:00", "bad-timestamp", 1)
     _quarantine(con, "2026-11-20T12:00", "wrong-type", 2)
+    _quarantine(con, "2026-11-20T12:00", "future-timestamp", 3)
     build_reports(con, None, attribution_window_days=7, only=["data_quality_hourly"])
     got = fetch("SELECT * FROM data_quality_hourly")
     assert [r["landing_hour"] for r in got] == [datetime(2026, 11, 20, h) for h in (10, 11, 12)]
@@ -159,12 +160,13 @@ def test_data_quality_hourly(con: Any, fetch: Any) -> None:
     assert first["quarantined_malformed_json"] == 2
     assert first["quarantined_too_late"] == 1
     reason_columns = [k for k in first if k.startswith("quarantined_")]
-    assert len(reason_columns) == 7
+    assert len(reason_columns) == 8
     assert sum(first[k] for k in reason_columns) == 3
     assert second["quarantine_rate"] == 0.0 and second["balanced"] is True
     assert all(second[k] == 0 for k in reason_columns)
     assert third["balanced"] is False
-    assert third["quarantined"] == 2 and third["quarantine_rows"] == 3  # the tables disagree
+    assert third["quarantined"] == 2 and third["quarantine_rows"] == 4  # the tables disagree
     assert (third["quarantined_corrupt_file"], third["quarantined_bad_timestamp"]) == (1, 1)
     assert third["quarantined_wrong_type"] == 1
+    assert third["quarantined_future_timestamp"] == 1
     assert third["run_id"] == "run-1"

@@ -105,7 +105,7 @@ CASES: list[tuple[str, str | None]] = [
     (ev(event_ts="2026-11-23T05:00:00.123456789Z"), None),
     (ev(event_ts="2026-11-23 05:10:00"), None),
     (ev(event_ts="2026-11-23T05:10Z"), None),
-    (ev(event_ts="2026-11-23T05:10:00-0530"), None),
+    (ev(event_ts="2026-11-23T00:10:00-0530"), None),
     (ev(event_ts="2026-11-23T05:10:00 Europe/Berlin"), None),
     (ev(event_ts="2026-11-22T24:00:00Z"), None),
     ('{"event_id": "x", "event_type": ', "malformed-json"),
@@ -134,6 +134,11 @@ CASES: list[tuple[str, str | None]] = [
     (ev(received_ts="soon"), "bad-timestamp"),
     (ev(received_ts=""), "bad-timestamp"),
     (ev(event_ts="2026-11-01T05:00:00Z"), "too-late"),
+    (ev(event_ts="2026-11-23T07:00:00Z"), None),  # the hour's end + 1 h tolerance: kept
+    (ev(event_ts="2026-11-23T07:00:00.000001Z"), "future-timestamp"),
+    (ev(event_ts="2026-11-23T08:59:00+02:00"), None),  # 06:59 UTC
+    (ev(event_ts="2026-11-23T09:30:00+02:00"), "future-timestamp"),  # 07:30 UTC
+    (ev(event_ts="2027-01-01T00:00:00Z"), "future-timestamp"),
 ]
 
 
@@ -153,8 +158,9 @@ def _run(engine: Any, lake: Lake, path: Path) -> Any:
     return result
 
 
+@pytest.mark.parametrize("classify", ["python", "native"])
 def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
-    spark: Any, tmp_path: Path
+    spark: Any, tmp_path: Path, classify: str
 ) -> None:
     lines = [line.replace('"e1"', f'"e{i}"') for i, (line, _) in enumerate(CASES)]
     lines += [lines[0], lines[1]]  # two duplicates of earlier lines
@@ -162,7 +168,8 @@ def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
     lines.append(dup_keys + '"event_ts": "2026-11-23T05:00:00Z", "anonymous_id": "a"}')
     bad_utf8 = b'{"event_id": "\xc3\x28"}\n\xff\xfe not utf8\n'
     results = {}
-    for name, engine in (("duckdb", DuckDBEngine(threads=1)), ("spark", SparkEngine())):
+    spark_engine = SparkEngine(classify=classify)
+    for name, engine in (("duckdb", DuckDBEngine(threads=1)), ("spark", spark_engine)):
         lake, path = _write(tmp_path / name, lines, bad_utf8)
         results[name] = (_run(engine, lake, path), lake)
     (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
@@ -200,7 +207,7 @@ def test_mixed_engines_dedupe_across_hours_and_rerun_idempotently(
     first = curate(mixed, ALL_HOURS[1:2], SparkEngine())
     assert first.totals["duplicates"] == truth.per_hour[format_hour(ALL_HOURS[1])]["duplicates"]
     assert curated(mixed) == curated(reference)
-    again = curate(mixed, ALL_HOURS[1:2], SparkEngine())
+    again = curate(mixed, ALL_HOURS[1:2], SparkEngine(classify="native"))  # the same rows
     assert again.hours == first.hours
     assert curated(mixed) == curated(reference)
     assert published(mixed) == published(reference)
@@ -217,3 +224,20 @@ def test_missing_java_fails_with_the_install_command(
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(ToolchainError, match="install a JDK 17"):
         check_java()
+
+
+def test_plain_lines_are_typed_by_spark_sql_and_only_the_rest_by_python(
+    spark: Any, generated: tuple[Path, GroundTruth]
+) -> None:
+    from taxiway.engines.landing import read_landing
+    from taxiway.jobs import native, spark_core
+
+    root, truth = generated
+    raw, rejects = read_landing({h: Lake(root).landing_files(h) for h in ALL_HOURS}, root=root)
+    lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
+    counts = dict(native.flag_plain(lines, 7, 1).groupBy("_plain").count().collect())
+    lines_in = truth.input_records - len(rejects)
+    assert counts[True] + counts[False] == lines_in
+    rejected_lines = sum(truth.quarantined.values()) - len(rejects)
+    assert counts[False] >= rejected_lines, "every reject goes through the Python rules"
+    assert counts[True] >= 0.9 * lines_in, counts  # healthy lines never leave the JVM

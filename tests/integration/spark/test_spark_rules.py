@@ -15,6 +15,7 @@ from taxiway.events import contract
 from taxiway.jobs import event_rules
 
 JOBS = Path(event_rules.__file__).parent
+CONTRACT = "taxiway.events.contract"
 EMR_PYTHON = Path("/root/.pyenv/versions/3.9.18/bin/python")  # EMR 7 runs Python 3.9
 
 TIMESTAMPS = [
@@ -121,11 +122,10 @@ def test_json_types_and_texts_like_duckdb() -> None:
         assert event_rules.json_text(parsed["a"]) == text, value
 
 
-def test_the_copied_contract_equals_the_contract() -> None:
-    assert event_rules.EVENT_TYPES == contract.EVENT_TYPES
-    assert event_rules.REQUIRED == contract.REQUIRED
-    assert event_rules.OPTIONAL_STRINGS == contract.OPTIONAL_STRINGS
-    assert event_rules.FIELDS == contract.FIELDS
+def test_the_job_uses_the_one_contract() -> None:
+    assert event_rules.FIELDS is contract.FIELDS  # imported, not copied
+    assert event_rules.REQUIRED is contract.REQUIRED
+    assert event_rules.EVENT_TYPES is contract.EVENT_TYPES
     assert tuple(n for n, _ in contract.CURATED_COLUMNS) == event_rules.CURATED_NAMES
     reasons = {r for r in contract.REASONS}
     source = (JOBS / "event_rules.py").read_text()
@@ -146,7 +146,13 @@ def test_jobs_import_only_stdlib_pyspark_and_themselves() -> None:
             for mod in mods:
                 assert mod.split(".")[0] in allowed, f"{path.name} imports `{mod}`"
                 if mod.startswith("taxiway"):
-                    assert mod in ("taxiway.jobs", "taxiway.jobs.spark_core"), (path.name, mod)
+                    allowed_own = ("taxiway.jobs", "taxiway.jobs.spark_core", CONTRACT)
+                    assert mod in allowed_own, (path.name, mod)
+    tree = ast.parse(Path(contract.__file__).read_text())  # shipped in the zip too
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert all(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in imports), (
+        "the contract imports nothing: it ships in the job's zip"
+    )
 
 
 def test_rules_run_on_the_python_of_emr() -> None:
@@ -156,12 +162,13 @@ def test_rules_run_on_the_python_of_emr() -> None:
 import sys, json, datetime
 sys.path.insert(0, {str(JOBS.parent.parent)!r})
 import glob
-for f in glob.glob({str(JOBS)!r} + '/*.py'):
+for f in glob.glob({str(JOBS)!r} + '/*.py') + [{contract.__file__!r}]:
     compile(open(f).read(), f, 'exec')  # a SyntaxError here: not Python 3.9
 from taxiway.jobs import event_rules as r, spark_core, curate_spark, bundle  # no pyspark here
 hour = datetime.datetime(2026, 11, 23, 5)
 data = b'{{"event_id":"a","event_type":"click","event_ts":"2026-11-23T05:00:00+01:00",' \\
-    b'"anonymous_id":"x","revenue":"1.5"}}\\n[1]\\n'
+    b'"anonymous_id":"x","revenue":"1.5"}}\\n[1]\\n' \\
+    b'{{"event_id":"b","event_type":"click","event_ts":"2026-11-23T07:00:01Z","anonymous_id":"x"}}\\n'
 out = [row[-3:] if row[-3] else (row[0], str(row[2]), str(row[12])) for row in
        r.classify_file("f.json", hour, data, 7)]
 print(json.dumps(out))
@@ -173,4 +180,10 @@ print(json.dumps(out))
     assert json.loads(done.stdout) == [
         ["a", "2026-11-23 04:00:00", "1.5000"],
         ["malformed-json", "JSON value is not an object", "[1]"],
+        [
+            "future-timestamp",
+            "event_ts `2026-11-23T07:00:01Z` is more than 1 hour(s) after its landing hour ends",
+            '{"event_id":"b","event_type":"click","event_ts":"2026-11-23T07:00:01Z",'
+            '"anonymous_id":"x"}',
+        ],
     ]

@@ -53,6 +53,12 @@ CASES: list[tuple[str, str | None, str]] = [
     (json.dumps(good(event_ts="2026-11-23")), "bad-timestamp", "event_ts `2026-11-23`"),
     (json.dumps(good(received_ts="soon")), "bad-timestamp", "received_ts `soon`"),
     (json.dumps(good(event_ts="2026-11-01T05:00:00Z")), "too-late", "more than 7 days"),
+    (json.dumps(good(event_ts="2026-11-23T07:00:00Z")), None, ""),  # end + 1 h: still kept
+    (
+        json.dumps(good(event_ts="2026-11-23T07:00:01Z")),
+        "future-timestamp",
+        "event_ts `2026-11-23T07:00:01Z` is more than 1 hour(s) after its landing hour ends",
+    ),
 ]
 
 
@@ -138,3 +144,36 @@ def test_invalid_utf8_is_quarantined_not_fatal(tmp_path: Path, data: bytes) -> N
     assert result.hours[HOUR].quarantined_by_reason == {"malformed-json": 1}
     reasons = duckdb.sql(f"SELECT reason FROM '{lake.quarantine_file(HOUR)}'").fetchall()
     assert reasons == [("malformed-json",)]
+
+
+def test_the_future_tolerance_is_a_setting(tmp_path: Path) -> None:
+    import duckdb
+
+    from taxiway.config import parse
+
+    settings = parse(
+        {
+            "pipeline": {"future_tolerance_hours": 3},
+            "environments": {"local": {"target": "local", "engine": "duckdb"}},
+        }
+    )
+    lines = [
+        json.dumps(good(event_id="in", event_ts="2026-11-23T09:00:00Z")),  # end 06:00 + 3 h
+        json.dumps(good(event_id="out", event_ts="2026-11-23T09:00:00.5Z")),
+    ]
+    lake = Lake(tmp_path)
+    path = lake.landing_file(HOUR, 0, 0, gz=False)
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n")
+    request = CurateRequest("r1", [HOUR], {HOUR: [path]}, late_event_lookback_days=7)
+    engine = DuckDBEngine(
+        threads=1, future_tolerance_hours=settings.pipeline.future_tolerance_hours
+    )
+    publisher = Publisher("r1")
+    result = engine.curate(request, lake, publisher)
+    publisher.publish()
+    assert result.hours[HOUR].quarantined_by_reason == {"future-timestamp": 1}
+    details = duckdb.sql(f"SELECT detail FROM '{lake.quarantine_file(HOUR)}'").fetchall()
+    assert details == [
+        ("event_ts `2026-11-23T09:00:00.5Z` is more than 3 hour(s) after its landing hour ends",)
+    ]

@@ -85,6 +85,7 @@ locals {
       { name = "quarantined_unknown_event_type", type = "bigint" },
       { name = "quarantined_bad_timestamp", type = "bigint" },
       { name = "quarantined_too_late", type = "bigint" },
+      { name = "quarantined_future_timestamp", type = "bigint" },
       { name = "quarantined_corrupt_file", type = "bigint" },
     ]
   }
