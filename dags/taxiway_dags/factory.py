@@ -14,21 +14,21 @@ aws:   a spark-submit EMR step (`aws_operators.CurateStepOperator`), Glue partit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from taxiway_dags import settings
 from taxiway_dags.compat import DAG, CronDataIntervalTimetable, PythonOperator, TimeDeltaSensor
 
 DEFAULT_ARGS = {"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)}
-START = datetime(2026, 1, 1, tzinfo=UTC)
 #: the EMR step waiter polls this often (seconds); attempts follow curate_timeout_minutes
 STEP_POLL_SECONDS = 30
 
 
-def hourly_dag(env_name: str | None = None, start_date: datetime = START) -> Any:
-    """The hourly pipeline DAG for the current environment."""
+def hourly_dag(env_name: str | None = None, start_date: datetime | None = None) -> Any:
+    """The hourly pipeline DAG for the current environment (catchup from its start hour)."""
     env = settings.current(env_name)
+    start_date = start_date or env.start
     dag = DAG(
         dag_id="taxiway_hourly",
         description="Curate the finished landing hour, register partitions, rebuild reports",

@@ -48,11 +48,7 @@ def register_partitions(env: str, **_: Any) -> None:
 
     settings = config.load()
     catalog = DuckDBCatalog(Lake(Path(config.data_dir(settings, env)), settings.pipeline.topic))
-    con = catalog.connect()
-    try:
-        catalog.register(con)
-    finally:
-        con.close()
+    catalog.sync()  # under the lake lock: never beside a curate's publish
 
 
 def build_report(env: str, report: str, **_: Any) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ HERE = Path(__file__).resolve().parent
 REPORTS = ("campaign_daily_kpis", "attribution_last_click", "daily_funnel", "data_quality_hourly")
 DEPLOYMENT_FILE = HERE / "deployment.json"
 
+#: where catchup starts when the settings name no start hour
+DEFAULT_START = datetime(2026, 11, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class DagEnv:
@@ -34,6 +38,7 @@ class DagEnv:
     attribution_window_days: int
     late_event_lookback_days: int
     future_tolerance_hours: int
+    start: datetime
     topics_dir: str = "topics"
     settle_minutes: int = 10
     curate_timeout_minutes: int = 120
@@ -83,6 +88,19 @@ def deployment() -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
+def _start_hour(text: str | None) -> datetime:
+    """The DAG's start: ``YYYY-MM-DDTHH`` (UTC) from the settings or TAXIWAY_DAG_START."""
+    if not text:
+        return DEFAULT_START
+    try:
+        return datetime.strptime(str(text)[:13], "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(
+            f"The DAG's start hour `{text}` is not YYYY-MM-DDTHH; fix pipeline.start_hour in "
+            "taxiway.yaml or TAXIWAY_DAG_START."
+        ) from exc
+
+
 def current(name: str | None = None) -> DagEnv:
     """The environment this Airflow runs for (`TAXIWAY_ENV`, default `local`)."""
     deployed = deployment()
@@ -106,6 +124,7 @@ def current(name: str | None = None) -> DagEnv:
         attribution_window_days=int(pipeline.get("attribution_window_days", 7)),
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
         future_tolerance_hours=int(pipeline.get("future_tolerance_hours", 1)),
+        start=_start_hour(os.environ.get("TAXIWAY_DAG_START") or pipeline.get("start_hour")),
         topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),
         settle_minutes=int(pipeline.get("settle_minutes", 10)),
         curate_timeout_minutes=int(pipeline.get("curate_timeout_minutes", 120)),

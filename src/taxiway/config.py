@@ -9,6 +9,7 @@ The storage root of the local environment defaults to ``./data`` and is overridd
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ class PipelineSettings:
     topics_dir: str = "topics"
     #: minutes after an hour ends before it is curated: the sink's last flush
     settle_minutes: int = 10
+    #: the first landing hour the hourly DAG curates (``YYYY-MM-DDTHH``, UTC); catchup starts here
+    start_hour: str = "2026-11-01T00"
     #: how long the curate task waits for its EMR step before failing (sizes the waiter)
     curate_timeout_minutes: int = 120
     #: an event_ts later than its landing hour's end plus this is quarantined (clock skew)
@@ -97,6 +100,7 @@ _PIPELINE_KEYS: dict[str, type] = {
     "attribution_window_days": int,
     "topics_dir": str,
     "settle_minutes": int,
+    "start_hour": str,
     "curate_timeout_minutes": int,
     "future_tolerance_hours": int,
 }
@@ -132,6 +136,11 @@ def parse(data: Any, source: str = DEFAULT_FILE) -> Settings:
     ):
         if getattr(pipeline, key) < 0:
             raise ConfigError(f"{source}: pipeline.{key}: must be >= 0.")
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d", pipeline.start_hour):
+        raise ConfigError(
+            f"{source}: pipeline.start_hour: `{pipeline.start_hour}` is not an hour; "
+            "write it as YYYY-MM-DDTHH (UTC), e.g. 2026-11-01T00."
+        )
     envs: dict[str, Environment] = {}
     for name, raw in (data.get("environments") or {}).items():
         path = f"environments.{name}"

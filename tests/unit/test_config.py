@@ -45,3 +45,11 @@ def test_data_dir_override_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TAXIWAY_DATA_DIR", str(tmp_path))
     assert config.data_dir(settings) == str(tmp_path)
     assert config.data_dir(settings, override="/x") == "/x"
+
+
+def test_start_hour_must_be_an_hour(tmp_path: Path) -> None:
+    f = tmp_path / "taxiway.yaml"
+    doc = {"pipeline": {"start_hour": "2026-11-01"}, "environments": {"local": {"target": "local"}}}
+    f.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match=r"pipeline.start_hour: `2026-11-01` is not an hour"):
+        config.load(f)

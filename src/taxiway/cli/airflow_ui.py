@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -33,8 +34,8 @@ def airflow(
 
     settings = _settings(config)
     root = _root(settings, data_dir)
-    site = ui.site(settings, root, port, home)
     hours = ui.landing_hours(Lake(root, settings.pipeline.topic))
+    site = replace(ui.site(settings, root, port, home), dag_start=hours[0] if hours else None)
     code = ui.serve(site, hours, render.info, backfill=backfill)
     raise typer.Exit(code)
 

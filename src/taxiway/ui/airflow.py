@@ -44,6 +44,9 @@ class AirflowSite:
     data_dir: Path
     config: Path | None
     port: int
+    #: the DAG's first hour (TAXIWAY_DAG_START): the first landing hour on disk, so that
+    #: catchup does not replay the hours before the data
+    dag_start: datetime | None = None
 
     @property
     def url(self) -> str:
@@ -105,6 +108,8 @@ def environment(s: AirflowSite) -> dict[str, str]:
     )
     if s.config is not None:
         env["TAXIWAY_CONFIG"] = str(s.config)
+    if s.dag_start is not None:
+        env["TAXIWAY_DAG_START"] = f"{s.dag_start:%Y-%m-%dT%H}"
     return env
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from taxiway.lake.layout import Lake
-from taxiway.ui.airflow import catchup_warning, landing_hours
+from taxiway.ui.airflow import AirflowSite, catchup_warning, environment, landing_hours
 
 
 def test_landing_hours_are_the_hour_folders_that_hold_files(tmp_path: Path) -> None:
@@ -32,3 +34,29 @@ def test_catchup_from_long_before_the_data_is_a_warning() -> None:
     assert catchup_warning({**details, "catchup": False}, hours) is None
     assert catchup_warning({**details, "start_date": "2026-11-29T00:00:00Z"}, hours) is None
     assert catchup_warning(details, []) is None
+
+
+def test_the_dag_starts_at_the_first_landing_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`taxiway airflow` hands the first hour on disk to the DAG, so catchup starts there."""
+    dags = Path(__file__).resolve().parents[3] / "dags"
+    site = AirflowSite(
+        project=tmp_path,
+        home=tmp_path / ".airflow",
+        dags=dags,
+        data_dir=tmp_path / "data",
+        config=None,
+        port=18080,
+        dag_start=datetime(2026, 11, 29, 5, tzinfo=UTC),
+    )
+    env = environment(site)
+    assert env["TAXIWAY_DAG_START"] == "2026-11-29T05"
+    monkeypatch.syspath_prepend(str(dags))
+    monkeypatch.setenv("TAXIWAY_DAG_START", env["TAXIWAY_DAG_START"])
+    monkeypatch.setenv("TAXIWAY_ENV", "local")
+    from taxiway_dags import settings
+
+    assert settings.current().start == datetime(2026, 11, 29, 5, tzinfo=UTC)
+    monkeypatch.delenv("TAXIWAY_DAG_START")
+    assert settings.current().start == datetime(2026, 11, 1, tzinfo=UTC)  # pipeline.start_hour
