@@ -9,6 +9,7 @@ Airflow 3 removals come from ruff's AIR3 rules (:mod:`taxiway.doctor.airflow3`).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,29 @@ def check_dags(
         out.extend(ruff)
     # A helper reached from several DAG files is reported once.
     unique = {(f.code, f.subject, f.file, f.line): f for f in reversed(out)}
-    return list(reversed(unique.values()))
+    return [f for f in reversed(unique.values()) if not suppressed(f, root)]
+
+
+#: ``# taxiway: ignore[top-level-code] why`` on a line silences those codes there (a bare
+#: ``# taxiway: ignore`` silences every code), as linters do with their own comments.
+_SUPPRESS = re.compile(r"#\s*taxiway:\s*ignore(?:\[([a-z0-9, -]+)\])?")
+
+
+def suppressed(finding: Finding, root: Path) -> bool:
+    """Whether the finding's own source line carries a ``# taxiway: ignore[...]`` comment."""
+    if not finding.file or not finding.line:
+        return False
+    try:
+        lines = (root / finding.file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    if finding.line > len(lines):
+        return False
+    match = _SUPPRESS.search(lines[finding.line - 1])
+    if match is None:
+        return False
+    codes = match.group(1)
+    return codes is None or finding.code in {c.strip() for c in codes.split(",")}
 
 
 def check_dag_file(

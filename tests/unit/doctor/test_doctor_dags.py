@@ -64,3 +64,23 @@ def test_dag_detection_and_safe_mode() -> None:
     assert defines_dag(ast.parse("@dag()\ndef p():\n    pass\n"))
     assert not defines_dag(ast.parse("def make_dag():\n    return DAG('x')\n"))
     assert might_contain_dag("from airflow import DAG") and not might_contain_dag("import os")
+
+
+def test_an_ignore_comment_silences_only_its_codes_on_its_line(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "etl.py").write_text(
+        "from airflow import DAG\n"
+        "from airflow.models import Variable\n"
+        "a = Variable.get('a')  # taxiway: ignore[top-level-code] read once, cached\n"
+        "b = Variable.get('b')  # taxiway: ignore[import-unavailable] the wrong code\n"
+        "c = Variable.get('c')  # taxiway: ignore\n"
+        "d = Variable.get('d')\n"
+        "dag = DAG('etl')\n"
+    )
+    target = mwaa.release("2.11.2")
+    findings = check_dags(dags, target, import_context(target, None, dags, None))
+    assert [(f.code, f.line) for f in findings if f.code == "top-level-code"] == [
+        ("top-level-code", 4),
+        ("top-level-code", 6),
+    ]
