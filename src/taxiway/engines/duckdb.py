@@ -120,9 +120,9 @@ class DuckDBEngine:
                 (h, p) for h in sorted(request.files) for p in request.files[h]
             )
         ]
-        # on the lake's disk, not in /tmp (often RAM): what spills must leave memory; one run
-        # at a time per root (as for Spark), so what a killed run left is removed here
-        shutil.rmtree(lake.root / TMP_DIR, ignore_errors=True)
+        # on the lake's disk, not in /tmp (often RAM): what spills must leave memory. What a
+        # killed run left is removed by the pipeline under the lake lock, never here: without
+        # the lock another run may be using its own folder beside this one.
         work = lake.root / TMP_DIR / request.run_id
         work.mkdir(parents=True)
         run = _Run(self, request, lake, publisher, files)
@@ -156,7 +156,7 @@ class DuckDBEngine:
         finally:
             if run.con is not None:
                 run.con.close()
-            shutil.rmtree(lake.root / TMP_DIR, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
         return run.result()
 
 

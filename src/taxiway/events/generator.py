@@ -264,7 +264,9 @@ def generate(
                     this_hour.append((rec, part))
                 n += 1
                 if rng.random() < opts.duplicate_rate and (pool or this_hour):
-                    if pool and rng.random() < 0.5:
+                    # the same random draws as before; an hour whose lines so far are all
+                    # corrupt has nothing to copy yet, so its duplicate comes from the pool
+                    if pool and (rng.random() < 0.5 or not this_hour):
                         rec, _ = rng.choice(pool)
                         dpart = rng.randrange(opts.partitions)
                     else:

@@ -17,12 +17,14 @@ a crash at any point leaves the lake readable and a rerun completes the job:
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from taxiway.engines.base import CurateRequest, Engine
+from taxiway.engines.duckdb import TMP_DIR as DUCKDB_TMP
 from taxiway.errors import InvariantError
 from taxiway.lake import manifest as manifests
 from taxiway.lake.guard import lake_lock
@@ -59,6 +61,9 @@ def curate(
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with lake_lock(lake, run_id, wait=wait, on_wait=on_wait) as recovered:
+        # an engine's scratch space that a killed run left behind; only under the lake lock is
+        # it certain that no other run is using it
+        shutil.rmtree(root / DUCKDB_TMP, ignore_errors=True)
         return _curate_locked(
             lake,
             run_id,
