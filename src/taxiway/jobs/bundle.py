@@ -5,9 +5,12 @@ An EMR step then runs::
     spark-submit --deploy-mode cluster --py-files s3://<artifacts>/jobs/taxiway_jobs.zip \\
         s3://<artifacts>/jobs/curate_spark.py --root s3://<curated-bucket> --from ... --to ...
 
-The zip holds ``taxiway/__init__.py`` (version only), ``taxiway/events/contract.py`` (the
-one event contract: fields, reason codes) and ``taxiway/jobs/*.py``, which import nothing
-but the standard library, pyspark and each other, so the cluster needs no extra installs.
+The zip holds ``taxiway/__init__.py`` (version only), ``taxiway/errors.py`` (the exception
+tree), ``taxiway/events/contract.py`` (the one event contract: fields, reason codes),
+``taxiway/lake/contract.py`` (the one curate contract: hours, run id, layout, counts check,
+manifests, the redo journal), ``taxiway/lake/lock.py`` (the lake lock) and
+``taxiway/jobs/*.py``. They import nothing but the standard library, pyspark (boto3 for an
+``s3://`` lock, which EMR ships) and each other, so the cluster needs no extra installs.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ def build_bundle(dest: Path) -> tuple[Path, Path]:
         shared = [
             ("taxiway/__init__.py", _JOBS.parent / "__init__.py"),
             ("taxiway/events/__init__.py", _JOBS.parent / "events" / "__init__.py"),
+            ("taxiway/errors.py", _JOBS.parent / "errors.py"),
             ("taxiway/events/contract.py", _JOBS.parent / "events" / "contract.py"),
+            ("taxiway/lake/__init__.py", _JOBS.parent / "lake" / "__init__.py"),
+            ("taxiway/lake/contract.py", _JOBS.parent / "lake" / "contract.py"),
+            ("taxiway/lake/lock.py", _JOBS.parent / "lake" / "lock.py"),
         ]
         for arcname, path in shared + [(f"taxiway/jobs/{name}", _JOBS / name) for name in _MODULES]:
             info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))

@@ -20,61 +20,23 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import os
-import re
-import secrets
-import shutil
 import sys
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
+from taxiway.errors import UsageError
 from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
 from taxiway.jobs import native, spark_core
+from taxiway.lake import contract
+from taxiway.lake.lock import describe, lock_for
 
 _UTC = timezone.utc
-_HOUR = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d)")
 TMP = spark_core.TMP_DIR
 Manifest = dict[str, Any]
-
-
-class LocalStore:
-    """A local folder: moves are ``os.replace`` (atomic within one filesystem)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = os.path.abspath(root)
-
-    def uri(self, rel: str) -> str:
-        return os.path.join(self.root, rel)
-
-    def entries(self, rel_dir: str) -> list[tuple[str, bool]]:
-        """(name, is_dir) of a folder's entries; [] when it does not exist."""
-        path = self.uri(rel_dir)
-        if not os.path.isdir(path):
-            return []
-        return [(e.name, e.is_dir()) for e in os.scandir(path)]
-
-    def replace(self, src: str, dst: str) -> None:
-        os.makedirs(os.path.dirname(self.uri(dst)), exist_ok=True)
-        os.replace(self.uri(src), self.uri(dst))
-
-    def copy(self, src: str, dst: str) -> None:
-        os.makedirs(os.path.dirname(self.uri(dst)), exist_ok=True)
-        shutil.copyfile(self.uri(src), self.uri(dst))
-
-    def delete(self, rel: str) -> None:
-        path = self.uri(rel)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        elif os.path.exists(path):
-            os.unlink(path)
-
-    def write_text(self, rel: str, text: str) -> None:
-        path = self.uri(rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(path + ".tmp", path)
+#: the local folder store is the contract's (the same one `taxiway run` publishes through)
+LocalStore = contract.LocalStore
 
 
 class HadoopStore:
@@ -101,6 +63,16 @@ class HadoopStore:
         if not self.fs.exists(path):
             return []
         return [(s.getPath().getName(), s.isDirectory()) for s in self.fs.listStatus(path)]
+
+    def exists(self, rel: str) -> bool:
+        return bool(self.fs.exists(self._path(self.uri(rel))))
+
+    def read_text(self, rel: str) -> str:
+        stream = self.fs.open(self._path(self.uri(rel)))
+        try:  # commons-io ships with Spark (and Hadoop): one call instead of a byte loop
+            return str(self.jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+        finally:
+            stream.close()
 
     def _copy(self, src: str, dst: str, delete_source: bool) -> None:
         util = self.jvm.org.apache.hadoop.fs.FileUtil
@@ -137,20 +109,6 @@ def names(store: Any, rel_dir: str, pattern: str, dirs: bool = False) -> list[st
     )
 
 
-def landing_dir(topic: str, hour: datetime, topics_dir: str = "landing/topics") -> str:
-    """``<topics_dir>/<topic>/year=/month=/day=/hour=`` under the landing root."""
-    return f"{topics_dir}/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}"
-
-
-def partition_file(event_date: Any, hour: datetime) -> str:
-    key = spark_core.hour_key(hour)
-    return f"curated/events/event_date={event_date.isoformat()}/landing_hour={key}.parquet"
-
-
-def quarantine_file(hour: datetime) -> str:
-    return f"quarantine/landing_hour={spark_core.hour_key(hour)}.parquet"
-
-
 def _single_part(store: Any, folder: str) -> str:
     parts = names(store, folder, "part-*.parquet")
     if len(parts) != 1:
@@ -166,11 +124,18 @@ def run(
     topic: str = "events",
     run_id: str | None = None,
     landing: Any = None,
-    topics_dir: str = "landing/topics",
+    topics_dir: str = contract.LANDING_TOPICS,
     future_hours: int = FUTURE_TOLERANCE_HOURS,
     classify: str = "python",
+    before_publish: Callable[[], None] | None = None,
 ) -> Manifest:
     """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
+
+    The caller holds the lake lock (:func:`main` does). In order: roll forward any publish a
+    crashed run committed (its journal), drop what a crashed run staged, classify, dedupe,
+    check the counts, stage every output under ``.spark-tmp/<run_id>/``, call
+    ``before_publish`` (the lock's ``check``), write the journal (the commit point), then
+    make its swaps and write the manifests (:func:`contract.apply_journal`).
 
     Input is read from ``landing`` (a store; default ``store``) under ``topics_dir``; the
     recorded ``source_file`` is the path relative to the landing root.
@@ -179,12 +144,13 @@ def run(
     from taxiway.jobs.spark_core import DATE_COL, HOUR_COL
 
     started = datetime.now(_UTC)
-    run_id = run_id or f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    run_id = run_id or contract.new_run_id(started)
+    recovered = contract.recover(store)  # first: a committed publish names files in TMP
     stale = len(store.entries(TMP))
-    store.delete(TMP)  # what a killed run left; like the local pipeline, one run at a time
+    store.delete(TMP)  # what a run killed before its commit point left
     files: dict[str, tuple[str, datetime]] = {}
     for hour in hours:
-        folder = landing_dir(topic, hour, topics_dir)
+        folder = contract.landing_dir(topic, hour, topics_dir)
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
@@ -198,104 +164,111 @@ def run(
     else:  # the Python rules for every line (measured faster, so the default)
         classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
     classified = classified.persist()
-    tmp, rows = f"{TMP}/{run_id}", None
+    tmp, rows, committed = f"{TMP}/{run_id}", None, False
     try:
-        run_keys = {spark_core.hour_key(h) for h in hours}
+        run_keys = {contract.format_hour(h) for h in hours}
         kept = [
-            store.uri(f"curated/events/event_date={d.isoformat()}/{n}")
+            store.uri(f"{contract.partition_dir(d)}/{n}")
             for d in spark_core.run_dates(classified)
-            for n in names(store, f"curated/events/event_date={d.isoformat()}", "*.parquet")
+            for n in names(store, contract.partition_dir(d), "*.parquet")
             if n[len("landing_hour=") : -len(".parquet")] not in run_keys
         ]
         rows = spark_core.new_rows(spark, classified, kept).persist()
         by_hour, groups = spark_core.counts(hours, classified, rows)
         for hour, c in by_hour.items():
-            if c["input_records"] != c["curated_new"] + c["duplicates"] + c["quarantined"]:
-                raise RuntimeError(
-                    f"Counts for landing hour `{spark_core.hour_key(hour)}` do not add up: {c}; "
-                    "nothing was published. This is a bug: please report it."
-                )
+            contract.check_counts(contract.format_hour(hour), c)
         spark_core.write_events(rows, store.uri(f"{tmp}/events"))
         spark_core.write_quarantine(spark, classified, run_id, store.uri(f"{tmp}/q"))
-        written = []
-        for d, hour, _n in groups:
-            folder = (
-                f"{tmp}/events/{DATE_COL}={d.isoformat()}/{HOUR_COL}={spark_core.hour_key(hour)}"
-            )
-            store.replace(_single_part(store, folder), partition_file(d, hour))
-            written.append(partition_file(d, hour))
-        empty = _single_part(store, f"{tmp}/q/empty")
-        for hour in hours:
-            folder = f"{tmp}/q/hours/{HOUR_COL}={spark_core.hour_key(hour)}"
-            if store.entries(folder):
-                store.replace(_single_part(store, folder), quarantine_file(hour))
-            else:
-                store.copy(empty, quarantine_file(hour))
-        removed = []
-        for date_dir in names(store, "curated/events", "event_date=*", dirs=True):
-            existing = set(names(store, f"curated/events/{date_dir}", "landing_hour=*.parquet"))
-            for key in sorted(run_keys):
-                rel = f"curated/events/{date_dir}/landing_hour={key}.parquet"
-                if rel.rsplit("/", 1)[1] in existing and rel not in written:
-                    store.delete(rel)  # an earlier run of this hour wrote it; now empty
-                    removed.append(rel)
+        ops = _publish_ops(store, tmp, hours, groups, run_keys, DATE_COL, HOUR_COL)
+        per_date: dict[str, int] = {}
+        for d, _h, n in groups:
+            per_date[d.isoformat()] = per_date.get(d.isoformat(), 0) + n
+        manifest = contract.run_manifest(
+            run_id,
+            "spark",
+            started,
+            {contract.format_hour(h): c for h, c in by_hour.items()},
+            per_date,
+            [op["final"] for op in ops if op["op"] == "replace" and "/event_date=" in op["final"]],
+            [op["final"] for op in ops if op["op"] == "remove"],
+            stale,
+            recovered,
+        )
+        if before_publish is not None:
+            before_publish()  # a run that lost the lake lock must not publish
+        journal = contract.journal_file(run_id)
+        contract.fault_point("before-journal")
+        # the commit point: an S3 object appears whole or not at all (a local file is
+        # renamed into place); from here on the next holder of the lock rolls it forward
+        store.write_text(journal, json.dumps(contract.journal_doc(run_id, ops, manifest)))
+        committed = True
+        contract.fault_point("after-journal")
+        manifest = contract.apply_journal(
+            store, journal, contract.journal_doc(run_id, ops, manifest)
+        )
+        committed = False  # published: the staging folder can go
     finally:
         classified.unpersist()
         if rows is not None:
             rows.unpersist()
         for frame in cached:
             frame.unpersist()
-        store.delete(TMP)
-    return _write_manifests(
-        store, run_id, started, by_hour, groups, sorted(written), sorted(removed), stale
-    )
-
-
-def _write_manifests(
-    store: Any,
-    run_id: str,
-    started: datetime,
-    by_hour: dict[datetime, dict[str, Any]],
-    groups: spark_core.Groups,
-    written: list[str],
-    removed: list[str],
-    stale: int,
-) -> Manifest:
-    """The run manifest and one manifest per hour, shaped like ``taxiway.lake.manifest``."""
-    finished = datetime.now(_UTC).isoformat()
-    keys = ("input_records", "curated_new", "duplicates", "quarantined")
-    per_date: dict[str, int] = {}
-    for d, _h, n in groups:
-        per_date[d.isoformat()] = per_date.get(d.isoformat(), 0) + n
-    hours = {spark_core.hour_key(h): c for h, c in sorted(by_hour.items())}
-    manifest: Manifest = {
-        "run_id": run_id,
-        "engine": "spark",
-        "started_at": started.isoformat(),
-        "finished_at": finished,
-        "hours": hours,
-        "totals": {k: sum(c[k] for c in by_hour.values()) for k in keys},
-        "new_rows_per_date": dict(sorted(per_date.items())),
-        "files_written": written,
-        "files_removed": removed,
-        "stale_files_removed": stale,
-    }
-    for key, counts in hours.items():
-        doc = {"landing_hour": key, "run_id": run_id, "finished_at": finished, **counts}
-        store.write_text(f"manifests/hours/{key}.json", json.dumps(doc, indent=2))
-    store.write_text(
-        f"manifests/runs/{run_id}.json", json.dumps(manifest, indent=2, sort_keys=True)
-    )
+        if not committed:  # a committed journal still needs its staged files
+            store.delete(TMP)
     return manifest
 
 
+def _publish_ops(
+    store: Any,
+    tmp: str,
+    hours: list[datetime],
+    groups: spark_core.Groups,
+    run_keys: set[str],
+    date_col: str,
+    hour_col: str,
+) -> list[dict[str, str]]:
+    """The journal's swaps (Spark's part files -> the layout's names) and removals.
+
+    Every swap is a ``replace`` of one staged file: an hour without rejects gets its own
+    copy of the empty quarantine file first, so the journal has the one format
+    ``taxiway run`` writes.
+    """
+    ops = []
+    for d, hour, _n in groups:
+        key = contract.format_hour(hour)
+        folder = f"{tmp}/events/{date_col}={d.isoformat()}/{hour_col}={key}"
+        ops.append(
+            contract.replace_op(_single_part(store, folder), contract.partition_file(d, hour))
+        )
+    written = {op["final"] for op in ops}
+    empty = _single_part(store, f"{tmp}/q/empty")
+    for hour in hours:
+        key = contract.format_hour(hour)
+        folder = f"{tmp}/q/hours/{hour_col}={key}"
+        if store.entries(folder):
+            staged = _single_part(store, folder)
+        else:
+            staged = f"{tmp}/q/empty-{key}.parquet"
+            store.copy(empty, staged)
+        ops.append(contract.replace_op(staged, contract.quarantine_file(hour)))
+    for date_dir in names(store, contract.EVENTS_DIR, "event_date=*", dirs=True):
+        existing = set(names(store, f"{contract.EVENTS_DIR}/{date_dir}", "landing_hour=*.parquet"))
+        for key in sorted(run_keys):
+            rel = f"{contract.EVENTS_DIR}/{date_dir}/landing_hour={key}.parquet"
+            if rel.rsplit("/", 1)[1] in existing and rel not in written:
+                ops.append(contract.remove_op(rel))  # an earlier run of this hour wrote it
+    return ops
+
+
 def parse_hour(text: str) -> datetime:
-    """``2026-11-23T05`` -> naive UTC datetime; argparse reports a ValueError as bad usage."""
-    m = _HOUR.fullmatch(text.strip())
-    if not m:
-        raise ValueError(f"`{text}` is not of the form YYYY-MM-DDTHH")
-    y, mo, d, h = (int(g) for g in m.groups())
-    return datetime(y, mo, d, h)
+    """``2026-11-23T05`` -> naive UTC datetime (the contract's rule; Spark's hours are naive).
+
+    argparse reports the ``ArgumentTypeError`` as bad usage (exit 2) before Spark starts.
+    """
+    try:
+        return contract.parse_hour(text).replace(tzinfo=None)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,36 +306,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, run, print the run manifest's totals as one JSON line."""
+    """Parse arguments, take the lake lock, run, print the run's totals as one JSON line.
+
+    The lock (``<root>/.lake.lock``: an S3 object for ``s3://``, a ``flock`` for a path) is
+    the one ``taxiway run`` takes, held from reading partitions to the last manifest, so the
+    job and any other run on the same lake serialise; a second one waits here.
+    """
     ap = build_parser()
     args = ap.parse_args(argv)
     end = args.end or args.start
     if end < args.start:
         ap.error("--to is before --from")
-    hours, h = [], args.start
-    while h <= end:
-        hours.append(h)
-        h += timedelta(hours=1)
-    spark = spark_core.session(args.master)
-    if spark.sparkContext.master.startswith("local"):  # a laptop or a test: few, small tasks
-        spark.conf.set(
-            "spark.sql.shuffle.partitions", spark_core.LOCAL_CONF["spark.sql.shuffle.partitions"]
+    hours = contract.hour_range(args.start, end)
+    run_id = args.run_id or contract.new_run_id()
+    lock = lock_for(args.root, run_id=run_id)
+
+    def waiting(holder: dict[str, Any]) -> None:
+        print(
+            f"waiting: the lake `{args.root}` is being curated by {describe(holder)}; "
+            "this run starts when it finishes",
+            file=sys.stderr,
+            flush=True,
         )
-    store = store_for(spark, args.root)
-    landing = store_for(spark, args.landing_root) if args.landing_root else store
-    topics_dir = args.topics_dir or ("topics" if args.landing_root else "landing/topics")
-    manifest = run(
-        spark,
-        store,
-        hours,
-        args.lookback_days,
-        args.topic,
-        args.run_id,
-        landing=landing,
-        topics_dir=topics_dir.strip("/"),
-        future_hours=args.future_tolerance_hours,
-        classify=args.classify,
-    )
+
+    lock.acquire(on_wait=waiting)
+    try:
+        spark = spark_core.session(args.master)
+        if spark.sparkContext.master.startswith("local"):  # a laptop or a test: small tasks
+            spark.conf.set(
+                "spark.sql.shuffle.partitions",
+                spark_core.LOCAL_CONF["spark.sql.shuffle.partitions"],
+            )
+        store = store_for(spark, args.root)
+        landing = store_for(spark, args.landing_root) if args.landing_root else store
+        topics_dir = args.topics_dir or ("topics" if args.landing_root else "landing/topics")
+        manifest = run(
+            spark,
+            store,
+            hours,
+            args.lookback_days,
+            args.topic,
+            run_id,
+            landing=landing,
+            topics_dir=topics_dir.strip("/"),
+            future_hours=args.future_tolerance_hours,
+            classify=args.classify,
+            before_publish=lock.check,
+        )
+    finally:
+        lock.release()
     print(json.dumps({"run_id": manifest["run_id"], "totals": manifest["totals"]}))
     return 0
 

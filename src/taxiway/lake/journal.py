@@ -23,26 +23,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
-from typing import Any
 
-from taxiway.errors import DataError
+from taxiway.lake import contract
 from taxiway.lake import manifest as manifests
 from taxiway.lake.layout import Lake
 
-#: Test seam: the name of a publish step at which the process SIGKILLs itself.
-FAULT_ENV = "TAXIWAY_FAULT_AT"
-
-
-def fault_point(step: str) -> None:
-    """Die here, without cleanup, if ``$TAXIWAY_FAULT_AT`` names this step (tests only).
-
-    Steps: ``before-journal``, ``after-journal``, ``after-swap-<n>`` (1-based),
-    ``before-manifest``, ``after-manifest``.
-    """
-    if os.environ.get(FAULT_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+# the journal's format, roll-forward and test seam are the shared contract's: the EMR job
+# writes and recovers the same journals on its lake (S3 or a path)
+FAULT_ENV = contract.FAULT_ENV
+fault_point = contract.fault_point
 
 
 def _fsync(path: Path) -> None:
@@ -65,7 +55,7 @@ def commit(
     for op in ops:
         if op["op"] == "replace":
             _fsync(root / op["staged"])
-    doc = {"run_id": run_id, "ops": ops, "manifest": json.loads(manifest.to_json())}
+    doc = contract.journal_doc(run_id, ops, json.loads(manifest.to_json()))
     path = journal_path(lake, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -78,43 +68,20 @@ def commit(
 
 def apply(lake: Lake, path: Path) -> manifests.RunManifest:
     """Make every swap and removal a journal lists, write its manifests, drop the journal."""
-    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    root = lake.root
-    for n, op in enumerate(doc["ops"], start=1):
-        final = root / op["final"]
-        if op["op"] == "remove":
-            final.unlink(missing_ok=True)
-        else:
-            staged = root / op["staged"]
-            if staged.exists():
-                os.replace(staged, final)
-            elif not final.exists():
-                raise DataError(
-                    f"Journal `{path}` names `{staged}`, which is gone, and `{final}` does not "
-                    "exist either: the lake was changed by hand during a publish. Rerun the "
-                    f"journal's hours with `taxiway run`, then delete `{path}`."
-                )
-        fault_point(f"after-swap-{n}")
-    manifest = manifests.RunManifest(**doc["manifest"])
-    fault_point("before-manifest")
-    manifests.write(lake, manifest)
-    fault_point("after-manifest")
-    path.unlink()
-    return manifest
+    store = contract.LocalStore(lake.root)
+    rel = path.relative_to(lake.root).as_posix()
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return manifests.RunManifest(**contract.apply_journal(store, rel, doc))
 
 
 def pending(lake: Lake) -> list[Path]:
     """Journals of publishes that were committed but not finished, oldest run first."""
-    if not lake.journal_dir.is_dir():
-        return []
-    return sorted(lake.journal_dir.glob("*.json"))
+    return [lake.root / rel for rel in contract.pending_journals(contract.LocalStore(lake.root))]
 
 
 def recover(lake: Lake) -> list[str]:
-    """Roll every pending journal forward (the caller holds the lake lock); return run ids."""
-    done = []
-    for path in pending(lake):
-        done.append(apply(lake, path).run_id)
-    for tmp in lake.journal_dir.glob("*.json.tmp") if lake.journal_dir.is_dir() else []:
-        tmp.unlink()  # a journal that was never committed: its run did not happen
-    return done
+    """Roll every pending journal forward (the caller holds the lake lock); return run ids.
+
+    Journals the EMR job left on this lake (a local path) are rolled forward the same way.
+    """
+    return contract.recover(contract.LocalStore(lake.root))

@@ -16,43 +16,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
-from taxiway.errors import UsageError
+from taxiway.lake import contract
 
-_HOUR = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})$")
+# the hour rules are the shared contract's (the EMR job ships the same module)
+parse_hour = contract.parse_hour
+format_hour = contract.format_hour
+hour_range = contract.hour_range
 DATA_FILE = "data.parquet"
-
-
-def parse_hour(text: str) -> datetime:
-    """``2026-11-23T05`` -> aware UTC datetime at the top of that hour."""
-    m = _HOUR.match(text.strip())
-    if not m:
-        raise UsageError(f"Hour `{text}` is not of the form YYYY-MM-DDTHH (e.g. 2026-11-23T05).")
-    y, mo, d, h = (int(g) for g in m.groups())
-    try:
-        return datetime(y, mo, d, h, tzinfo=UTC)
-    except ValueError as exc:
-        raise UsageError(f"Hour `{text}` is not a valid date and hour: {exc}.") from exc
-
-
-def format_hour(hour: datetime) -> str:
-    return hour.astimezone(UTC).strftime("%Y-%m-%dT%H")
-
-
-def hour_range(start: datetime, end: datetime) -> list[datetime]:
-    """Inclusive hourly range; raises when end is before start."""
-    if end < start:
-        raise UsageError(f"`--to {format_hour(end)}` is before `--from {format_hour(start)}`.")
-    hours = []
-    h = start
-    while h <= end:
-        hours.append(h)
-        h += timedelta(hours=1)
-    return hours
 
 
 @dataclass(frozen=True)
@@ -63,17 +37,7 @@ class Lake:
     topic: str = "events"
 
     def landing_hour_dir(self, hour: datetime) -> Path:
-        h = hour.astimezone(UTC)
-        return (
-            self.root
-            / "landing"
-            / "topics"
-            / self.topic
-            / f"year={h:%Y}"
-            / f"month={h:%m}"
-            / f"day={h:%d}"
-            / f"hour={h:%H}"
-        )
+        return self.root / contract.landing_dir(self.topic, hour)
 
     def landing_file(self, hour: datetime, partition: int, offset: int, gz: bool = True) -> Path:
         suffix = ".json.gz" if gz else ".json"
@@ -92,10 +56,10 @@ class Lake:
 
     @property
     def events_dir(self) -> Path:
-        return self.root / "curated" / "events"
+        return self.root / contract.EVENTS_DIR
 
     def partition_dir(self, event_date: date) -> Path:
-        return self.events_dir / f"event_date={event_date.isoformat()}"
+        return self.root / contract.partition_dir(event_date)
 
     def partition_file(self, event_date: date, hour: datetime) -> Path:
         """Rows of ``event_date`` that arrived in landing hour ``hour``.
@@ -103,7 +67,7 @@ class Lake:
         One file per (date, hour) means an hourly run rewrites only its own files, and a
         rerun of an hour replaces exactly what the previous run of that hour wrote.
         """
-        return self.partition_dir(event_date) / f"landing_hour={format_hour(hour)}.parquet"
+        return self.root / contract.partition_file(event_date, hour)
 
     def partition_files(self, event_date: date | None = None) -> list[Path]:
         pattern = f"event_date={event_date.isoformat()}" if event_date else "event_date=*"
@@ -117,28 +81,28 @@ class Lake:
 
     @property
     def quarantine_dir(self) -> Path:
-        return self.root / "quarantine"
+        return self.root / contract.QUARANTINE_DIR
 
     def quarantine_file(self, hour: datetime) -> Path:
-        return self.quarantine_dir / f"landing_hour={format_hour(hour)}.parquet"
+        return self.root / contract.quarantine_file(hour)
 
     def quarantine_files(self) -> list[Path]:
         return sorted(self.quarantine_dir.glob("landing_hour=*.parquet"))
 
     @property
     def runs_dir(self) -> Path:
-        return self.root / "manifests" / "runs"
+        return self.root / contract.RUNS_DIR
 
     @property
     def hours_dir(self) -> Path:
-        return self.root / "manifests" / "hours"
+        return self.root / contract.HOURS_DIR
 
     def hour_manifest(self, hour: datetime) -> Path:
-        return self.hours_dir / f"{format_hour(hour)}.json"
+        return self.root / contract.hour_manifest(format_hour(hour))
 
     @property
     def journal_dir(self) -> Path:
-        return self.root / "manifests" / "journal"
+        return self.root / contract.JOURNAL_DIR
 
     @property
     def lock_file(self) -> Path:

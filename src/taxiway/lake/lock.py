@@ -31,7 +31,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typing.Self is 3.11+: the module runs on EMR 7's Python 3.9
+    from typing_extensions import Self
 
 #: Called once when ``acquire`` starts waiting, with the holder's info (or ``{}``).
 OnWait = Callable[[dict[str, Any]], None]
@@ -138,10 +141,11 @@ def lock_for(root: str, run_id: str = "", ttl: float = 900.0) -> FileLock | S3Lo
             ...  # read partitions, stage, then lock.check() right before publishing
     """
     if root.startswith("s3://"):
-        bucket, _, prefix = root.removeprefix("s3://").partition("/")
+        bucket, _, prefix = root[len("s3://") :].partition("/")
         key = "/".join(p for p in (prefix.strip("/"), LOCK_NAME) if p)
         return S3Lock(bucket, key, run_id=run_id, ttl=ttl)
-    return FileLock(os.path.join(root.removeprefix("file://"), LOCK_NAME), run_id=run_id)
+    path = root[len("file://") :] if root.startswith("file://") else root
+    return FileLock(os.path.join(path, LOCK_NAME), run_id=run_id)
 
 
 class FileLock(_Lock):

@@ -10,9 +10,12 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from taxiway.lake.layout import Lake, parse_hour
+from taxiway.lake import contract
+
+if TYPE_CHECKING:
+    from taxiway.lake.layout import Lake
 
 
 @dataclass
@@ -41,11 +44,9 @@ def write_json_atomic(path: Path, text: str) -> None:
 
 
 def write(lake: Lake, manifest: RunManifest) -> Path:
-    """Write the run manifest and each hour's manifest; return the run manifest's path."""
-    for hour, counts in manifest.hours.items():
-        doc = {"landing_hour": hour, "run_id": manifest.run_id, "finished_at": manifest.finished_at}
-        doc.update(counts)
-        write_json_atomic(lake.hour_manifest(parse_hour(hour)), json.dumps(doc, indent=2))
-    path = lake.runs_dir / f"{manifest.run_id}.json"
-    write_json_atomic(path, manifest.to_json())
-    return path
+    """Write the run manifest and each hour's manifest; return the run manifest's path.
+
+    The documents are the shared contract's (:func:`contract.write_manifests`), the ones the
+    EMR job writes too.
+    """
+    return lake.root / contract.write_manifests(contract.LocalStore(lake.root), asdict(manifest))

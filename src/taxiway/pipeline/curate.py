@@ -16,7 +16,6 @@ a crash at any point leaves the lake readable and a rerun completes the job:
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from taxiway.engines.base import CurateRequest, Engine
 from taxiway.engines.duckdb import TMP_DIR as DUCKDB_TMP
-from taxiway.errors import InvariantError
+from taxiway.lake import contract
 from taxiway.lake import manifest as manifests
 from taxiway.lake.guard import lake_lock
 from taxiway.lake.layout import Lake, format_hour
@@ -36,9 +35,8 @@ from taxiway.lake.publish import Publisher, remove_stale
 BeforePublish = Callable[[Publisher], None]
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+#: the run id rule is the shared contract's (the EMR job uses the same)
+new_run_id = contract.new_run_id
 
 
 def curate(
@@ -97,34 +95,24 @@ def _curate_locked(
     publisher = Publisher(run_id)
     try:
         result = engine.curate(request, lake, publisher)
-        totals = {"input_records": 0, "curated_new": 0, "duplicates": 0, "quarantined": 0}
-        for hour, counts in result.hours.items():
-            if not counts.balanced:
-                raise InvariantError(
-                    f"Counts for landing hour `{format_hour(hour)}` do not add up: input "
-                    f"{counts.input_records} != curated {counts.curated_new} + duplicates "
-                    f"{counts.duplicates} + quarantined {counts.quarantined}; nothing was "
-                    "published. This is a bug: please report it with the run's input files."
-                )
-            for key in totals:
-                totals[key] += getattr(counts, key)
+        # the shared contract checks every hour's counts (InvariantError) and shapes the
+        # manifest exactly as the EMR job does
+        doc = contract.run_manifest(
+            run_id,
+            engine.dialect,
+            started,
+            {format_hour(h): asdict(c) for h, c in result.hours.items()},
+            result.new_rows_per_date,
+            [p.relative_to(root).as_posix() for p in result.written],
+            [p.relative_to(root).as_posix() for p in result.removed],
+            stale,
+            recovered,
+        )
         if before_publish is not None:
             before_publish(publisher)
     except BaseException:
         remove_stale([lake.events_dir, lake.quarantine_dir])
         raise
-    manifest = manifests.RunManifest(
-        run_id=run_id,
-        engine=engine.dialect,
-        started_at=started.isoformat(),
-        finished_at=datetime.now(UTC).isoformat(),
-        hours={format_hour(h): asdict(c) for h, c in sorted(result.hours.items())},
-        totals=totals,
-        new_rows_per_date=result.new_rows_per_date,
-        files_written=[p.relative_to(root).as_posix() for p in result.written],
-        files_removed=[p.relative_to(root).as_posix() for p in result.removed],
-        stale_files_removed=stale,
-        recovered_runs=recovered,
-    )
+    manifest = manifests.RunManifest(**doc)
     publisher.publish(lake, manifest)
     return manifest

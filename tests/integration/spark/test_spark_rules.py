@@ -16,6 +16,16 @@ from taxiway.jobs import event_rules
 
 JOBS = Path(event_rules.__file__).parent
 CONTRACT = "taxiway.events.contract"
+#: the taxiway modules the job may import: all ship in its --py-files zip (jobs/bundle.py)
+ALLOWED_OWN = (
+    "taxiway.jobs",
+    "taxiway.jobs.spark_core",
+    CONTRACT,
+    "taxiway.errors",
+    "taxiway.lake",
+    "taxiway.lake.contract",
+    "taxiway.lake.lock",
+)
 EMR_PYTHON = Path("/root/.pyenv/versions/3.9.18/bin/python")  # EMR 7 runs Python 3.9
 
 TIMESTAMPS = [
@@ -146,13 +156,30 @@ def test_jobs_import_only_stdlib_pyspark_and_themselves() -> None:
             for mod in mods:
                 assert mod.split(".")[0] in allowed, f"{path.name} imports `{mod}`"
                 if mod.startswith("taxiway"):
-                    allowed_own = ("taxiway.jobs", "taxiway.jobs.spark_core", CONTRACT)
-                    assert mod in allowed_own, (path.name, mod)
+                    assert mod in ALLOWED_OWN, (path.name, mod)
     tree = ast.parse(Path(contract.__file__).read_text())  # shipped in the zip too
     imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
     assert all(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in imports), (
         "the contract imports nothing: it ships in the job's zip"
     )
+    # the curate contract, the lock and the errors ship too: stdlib and each other only
+    from taxiway import errors
+    from taxiway.lake import contract as lake_contract
+    from taxiway.lake import lock
+
+    for module in (lake_contract, lock, errors):
+        tree = ast.parse(Path(str(module.__file__)).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            elif isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            else:
+                continue
+            for mod in mods:
+                ok = mod.split(".")[0] in sys.stdlib_module_names or mod in ALLOWED_OWN
+                ok = ok or (mod in ("boto3", "typing_extensions") and module is lock)  # lazily
+                assert ok, f"{module.__name__} imports `{mod}`"
 
 
 def test_rules_run_on_the_python_of_emr() -> None:
