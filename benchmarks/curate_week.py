@@ -1,7 +1,7 @@
 """Benchmark: peak RSS of one DuckDB curate run over 24 hours, 3 days and 7 days.
 
 Memory must stay flat as the number of hours grows (the engine works in hour batches and
-keeps only the run's event ids, in a DuckDB file that spills to disk), not grow with it.
+keeps only the run's event ids, in temporary tables that spill to disk), not grow with it.
 Each run is a child process, so each peak RSS is that run's own. A run that fits in one
 batch has no read-ahead (the next batch read while this one is classified), so with small
 hours the 24-hour figure sits lower; from two batches on the peak is that of two batches in

@@ -84,7 +84,7 @@ def classify_sql(lookback_days: int, source: str = "raw_lines", future_hours: in
 WITH j AS (
     SELECT *,
            CASE WHEN NOT bad_utf8 AND json_valid(raw)
-                     AND starts_with(ltrim(raw, {_WS}), '{{')
+                     AND (starts_with(raw, '{{') OR starts_with(ltrim(raw, {_WS}), '{{'))
                 THEN raw END AS doc
     FROM {source}
 ), f AS (

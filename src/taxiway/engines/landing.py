@@ -1,7 +1,7 @@
 """Read landing files into Arrow: one row per line, with file name and line number.
 
-Decompression runs in Python (zlib releases the GIL, so files decompress in parallel
-threads); line splitting is a numpy newline scan and the Arrow string array points into the
+Decompression runs in Python (ISA-L or zlib; both release the GIL, so files decompress in
+parallel threads); line splitting is a numpy newline scan and the Arrow string array points into the
 decompressed buffer without copying. A file that cannot be decompressed or read becomes a
 file-level reject instead of failing the run.
 """
@@ -26,22 +26,48 @@ class FileReject:
 
 
 def decompress(path: Path) -> bytes:
-    """The file's bytes, gunzipped (all members) when it ends in ``.gz``; raises ValueError."""
+    """The file's bytes, gunzipped (all members) when it ends in ``.gz``; raises ValueError.
+
+    ISA-L (``isal``, ~3x zlib's speed here) decompresses when it is installed; any file it
+    does not read cleanly is read again with zlib, so a damaged file fails with zlib's
+    message, the same as in the EMR job (which has only the standard library).
+    """
     data = path.read_bytes()
     if not path.name.endswith(".gz"):
         return data
+    fast = _isal()
+    if fast is not None:
+        try:
+            return _gunzip(data, fast)
+        except (ValueError, fast.error):
+            pass  # the zlib pass below gives the reason
+    return _gunzip(data, zlib)
+
+
+def _isal() -> Any:
+    try:
+        from isal import isal_zlib
+    except ImportError:  # optional: zlib does the same work, slower
+        return None
+    return isal_zlib
+
+
+def _gunzip(data: bytes, lib: Any) -> bytes:
+    """Every gzip member of ``data`` with ``lib`` (zlib or isal_zlib: the same API)."""
     out = []
     while data:
-        d = zlib.decompressobj(wbits=31)
+        d = lib.decompressobj(wbits=31)
         try:
             out.append(d.decompress(data))
             out.append(d.flush())
-        except zlib.error as exc:
+        except lib.error as exc:
             raise ValueError(f"gzip data is corrupt: {exc}") from exc
         if not d.eof:
             raise ValueError("gzip stream is truncated (no end-of-member marker)")
         data = d.unused_data
-    return b"".join(out)
+    chunks = [c for c in out if c]
+    # one member (the sink's files): no copy of the decompressed bytes
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _lines(hour: datetime, path: Path, name: str, seq: int | None = None) -> Any:

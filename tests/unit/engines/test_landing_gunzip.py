@@ -1,0 +1,58 @@
+"""The landing reader's gunzip: ISA-L (when installed) reads exactly what zlib reads, and a
+damaged file fails with zlib's own reason, as in the EMR job (standard library only)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import pytest
+
+from taxiway.engines import landing
+
+BODY = b"".join(b'{"event_id": "e%d"}\n' % i for i in range(20_000))
+GOOD = gzip.compress(BODY)
+CASES = {
+    "one member": GOOD,
+    "two members": GOOD + gzip.compress(b"tail\r\n"),
+    "empty file": b"",
+    "empty member": gzip.compress(b""),
+    "truncated": GOOD[: len(GOOD) // 2],
+    "bad crc": GOOD[:-8] + bytes(b ^ 0xFF for b in GOOD[-8:-4]) + GOOD[-4:],
+    "trailing garbage": GOOD + b"not gzip",
+    "not gzip at all": b"plain text\n",
+}
+
+
+def _read(tmp_path: Path, data: bytes) -> bytes | str:
+    path = tmp_path / "part.json.gz"
+    path.write_bytes(data)
+    try:
+        return landing.decompress(path)
+    except ValueError as exc:
+        return f"error: {exc}"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_isal_reads_what_zlib_reads(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert landing._isal() is not None, "isal is a dependency of the pipeline extra"
+    fast = _read(tmp_path, CASES[case])
+    monkeypatch.setattr(landing, "_isal", lambda: None)  # the zlib-only path
+    slow = _read(tmp_path, CASES[case])
+    assert fast == slow
+    if case in ("one member", "two members"):
+        assert fast == BODY + (b"tail\r\n" if case == "two members" else b"")
+    if case in ("truncated", "bad crc", "trailing garbage", "not gzip at all"):
+        assert isinstance(fast, str) and fast.startswith("error: gzip")
+
+
+def test_zlib_message_survives_for_corrupt_data(tmp_path: Path) -> None:
+    with pytest.raises(zlib.error) as expected:
+        zlib.decompressobj(wbits=31).decompress(CASES["not gzip at all"])
+    assert (
+        _read(tmp_path, CASES["not gzip at all"])
+        == f"error: gzip data is corrupt: {expected.value}"
+    )
