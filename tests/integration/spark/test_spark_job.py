@@ -54,7 +54,7 @@ EMR_ENV = Path(os.environ.get("TAXIWAY_EMR_SPARK_ENV", Path.home() / ".cache/tax
 
 def _emr_env() -> Path:
     """A Python 3.9 + pyspark 3.5 environment (EMR 7), created with uv when missing."""
-    from taxiway.local.interpreters import find, uv_bin, uv_env
+    from taxiway.runner.interpreters import find, uv_bin, uv_env
 
     python = EMR_ENV / "bin" / "python"
     if (EMR_ENV / "bin" / "spark-submit").exists():
