@@ -153,7 +153,9 @@ def classify_lines_native(
     if extra:
         rdd = rdd.union(spark.sparkContext.parallelize(extra, 1))
     slow = spark.createDataFrame(rdd, spark_core.row_schema(), verifySchema=False)
-    return fast.unionByName(slow), pre
+    # fewer, larger partitions downstream: the union has one per file plus the Python ones
+    parts = max(2, spark.sparkContext.defaultParallelism)
+    return fast.unionByName(slow).coalesce(parts), pre
 
 
 #: Spark settings under which every landing file is read whole by one task, so that
@@ -165,7 +167,6 @@ READ_CONF = {
     "spark.sql.files.openCostInBytes": str(1 << 40),
 }
 _ROW_BITS = (1 << 33) - 1
-_TAIL = r"([^/]*/[^/]*/[^/]*/[^/]*/[^/]*)$"  # year=/month=/day=/hour=/file of a landing path
 
 
 def _tail(path: str) -> str:
@@ -246,7 +247,8 @@ def read_files_native(
     lines = text.select(
         F.col("value").alias("raw"),
         ((F.monotonically_increasing_id().bitwiseAND(_ROW_BITS)) + 1).alias("line_number"),
-        F.regexp_extract(F.input_file_name(), _TAIL, 1).alias("_key"),
+        # year=/month=/day=/hour=/file (a regexp_extract here cost 5x the whole read)
+        F.substring_index(F.input_file_name(), "/", -5).alias("_key"),
     )
     mapping = F.broadcast(spark.createDataFrame(keys, key_schema))
     return lines.join(mapping, "_key").drop("_key"), corrupt
