@@ -3,9 +3,10 @@
 Same semantics as :class:`taxiway.engines.duckdb.DuckDBEngine`, row for row: the per-line
 rules are :mod:`taxiway.jobs.event_rules` (DuckDB's checks re-done in Python), the Spark
 plan is :mod:`taxiway.jobs.spark_core`, which the EMR job
-(:mod:`taxiway.jobs.curate_spark`) runs too. Input is read by
-:func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip as a file-level
-reject) and handed to Spark as Arrow; output is written by Spark into a temporary folder
+(:mod:`taxiway.jobs.curate_spark`) runs too. With ``classify="python"`` (the default)
+input is read by :func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip
+as a file-level reject) and handed to Spark as Arrow; with ``classify="native"`` Spark
+reads the files itself (:mod:`taxiway.jobs.native`). Output is written by Spark into a temporary folder
 under the lake root and each single part file is moved to the publisher's staged path.
 """
 

@@ -319,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--classify",
         choices=("native", "python"),
         default="python",
-        help="python: the Python rules for every line (default); native: Spark SQL for plain "
-        "lines, the Python rules for the rest",
+        help="python: the Python rules for every line (default); native: Spark reads the "
+        "lines and types plain ones with Spark SQL, the Python rules see only the rest",
     )
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")
