@@ -3,9 +3,10 @@
 Same semantics as :class:`taxiway.engines.duckdb.DuckDBEngine`, row for row: the per-line
 rules are :mod:`taxiway.jobs.event_rules` (DuckDB's checks re-done in Python), the Spark
 plan is :mod:`taxiway.jobs.spark_core`, which the EMR job
-(:mod:`taxiway.jobs.curate_spark`) runs too. Input is read by
-:func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip as a file-level
-reject) and handed to Spark as Arrow; output is written by Spark into a temporary folder
+(:mod:`taxiway.jobs.curate_spark`) runs too. With ``classify="python"`` (the default)
+input is read by :func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip
+as a file-level reject) and handed to Spark as Arrow; with ``classify="native"`` Spark
+reads the files itself (:mod:`taxiway.jobs.native`). Output is written by Spark into a temporary folder
 under the lake root and each single part file is moved to the publisher's staged path.
 """
 
@@ -91,18 +92,22 @@ class SparkEngine:
         from taxiway.jobs import event_rules, native, spark_core
 
         spark = self.spark
-        raw, rejects = read_landing(request.files, root=lake.root, threads=2)
-        lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
-        extra = [
-            event_rules.corrupt_file_row(r.source_file, _naive(r.landing_hour), r.detail)
-            for r in rejects
-        ]
         lookback = request.late_event_lookback_days
         future = self.future_tolerance_hours
-        flags = None
-        if self.classify == "native":
-            classified, flags = native.classify_lines_native(spark, lines, lookback, extra, future)
-        else:
+        if self.classify == "native":  # Spark reads the files; Spark SQL types plain lines
+            files = {
+                str(path): (path.relative_to(lake.root).as_posix(), _naive(hour))
+                for hour, paths in request.files.items()
+                for path in paths
+            }
+            classified = native.classify_files_native(spark, files, lookback, future)
+        else:  # Python reads the files (Arrow to the JVM) and classifies every line
+            raw, rejects = read_landing(request.files, root=lake.root, threads=2)
+            lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
+            extra = [
+                event_rules.corrupt_file_row(r.source_file, _naive(r.landing_hour), r.detail)
+                for r in rejects
+            ]
             classified = spark_core.classify_lines_frame(spark, lines, lookback, extra, future)
         classified = classified.persist()
         tmp = lake.root / TMP_DIR
@@ -125,8 +130,6 @@ class SparkEngine:
             self._stage_quarantine(request, out / "q", lake, publisher)
         finally:
             classified.unpersist()
-            if flags is not None:
-                flags.unpersist()
             if rows is not None:
                 rows.unpersist()
             shutil.rmtree(tmp, ignore_errors=True)

@@ -155,12 +155,8 @@ def run(
             if name.endswith((".json.gz", ".json")):
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
     cached: list[Any] = []
-    if classify == "native":  # Spark SQL for plain lines, the Python rules for the rest
-        lines, corrupt, read = spark_core.read_files_frame(spark, files)
-        classified, flags = native.classify_lines_native(
-            spark, lines, lookback_days, corrupt, future_hours
-        )
-        cached += [read, flags]
+    if classify == "native":  # Spark reads the lines; Spark SQL types the plain ones
+        classified = native.classify_files_native(spark, files, lookback_days, future_hours)
     else:  # the Python rules for every line (measured faster, so the default)
         classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
     classified = classified.persist()
@@ -296,8 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--classify",
         choices=("native", "python"),
         default="python",
-        help="python: the Python rules for every line (default); native: Spark SQL for plain "
-        "lines, the Python rules for the rest",
+        help="python: the Python rules for every line (default); native: Spark reads the "
+        "lines and types plain ones with Spark SQL, the Python rules see only the rest",
     )
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")

@@ -51,7 +51,9 @@ def flag_plain(lines: Any, lookback_days: int, future_hours: int) -> Any:
     received = F.expr("CAST(try_to_timestamp(_s.received_ts) AS TIMESTAMP_NTZ)")
     f = F.col("_s")
     plain = (
-        ~F.col("bad_utf8")
+        # rlike sees the text as Java decodes it: invalid UTF-8 shows as U+FFFD, so such
+        # lines (and the rare valid ones holding U+FFFD) go to the Python rules
+        ~F.col("raw").rlike("\ufffd")
         & (F.instr(F.col("raw"), "\\") == 0)
         & keys.isNotNull()
         & (F.size(keys) == F.size(F.array_distinct(keys)))
@@ -92,35 +94,231 @@ def classify_lines_native(
     extra: list[Any],
     future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
 ) -> Any:
-    """Raw lines (``spark_core.lines_schema``) -> (classified rows (``event_rules.ROW_NAMES``),
-    a cached frame to unpersist once the classified rows are persisted or written).
+    """Raw lines (``raw``, ``line_number``, ``source_file``, ``landing_hour``) -> (classified
+    rows (``event_rules.ROW_NAMES``), a cached frame to unpersist once the classified rows
+    are persisted or written).
 
     Plain lines are typed with Spark SQL; the others, and ``extra`` rows (corrupt files),
-    come from the Python rules.
+    come from the Python rules, which decode the line's bytes themselves (exactly as
+    ``read_landing`` does), so invalid UTF-8 is classified as DuckDB classifies it.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    from taxiway.jobs import spark_core
-
-    # both branches read the flags: cached, the JSON is parsed once, not once per branch
-    flagged = flag_plain(lines, lookback_days, future_hours).persist(StorageLevel.MEMORY_AND_DISK)
+    flagged = flag_plain(lines, lookback_days, future_hours)
     f = F.col("_s")
     typed = {
         "event_ts": F.col("_ts"),
         "received_ts": F.col("_received"),
         "revenue": f["revenue"].cast("decimal(18,4)"),
     }
-    fast = flagged.filter("_plain").select(
-        *[typed.get(name, f[name]).alias(name) for name in FIELDS],
+    plain = F.col("_plain")
+    # One lean cached frame feeds both branches, so each line is parsed once: typed values
+    # for plain lines, the raw bytes for the rest.
+    pre = flagged.select(
+        *[F.when(plain, typed.get(name, f[name])).alias(name) for name in FIELDS],
+        F.when(plain, F.to_date(F.col("_ts"))).alias("event_date"),
+        F.when(~plain, F.col("raw").cast("binary")).alias("_bytes"),
         "source_file",
         "landing_hour",
-        F.to_date(F.col("_ts")).alias("event_date"),
+        "line_number",
+        "_plain",
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    fast = pre.filter("_plain").select(
+        *FIELDS,
+        "source_file",
+        "landing_hour",
+        "event_date",
         "line_number",
         F.lit(None).cast("string").alias("reason"),
         F.lit(None).cast("string").alias("detail"),
         F.lit(None).cast("string").alias("raw_line"),
     )
-    rest = flagged.filter("NOT _plain").select(*lines.columns)
-    slow = spark_core.classify_lines_frame(spark, rest, lookback_days, extra, future_hours)
-    return fast.unionByName(slow), flagged
+
+    def run(rows: Any) -> Any:
+        for r in rows:
+            data = bytes(r[0])
+            try:
+                raw, bad = data.decode("utf-8"), False
+            except UnicodeDecodeError:
+                raw, bad = data.decode("utf-8", errors="replace"), True
+            yield from event_rules.classify_lines(
+                [(raw, r[1], r[2], r[3], bad)], lookback_days, future_hours
+            )
+
+    from taxiway.jobs import spark_core
+
+    rest = pre.filter("NOT _plain").select("_bytes", "line_number", "source_file", "landing_hour")
+    rdd = rest.rdd.mapPartitions(run)
+    if extra:
+        rdd = rdd.union(spark.sparkContext.parallelize(extra, 1))
+    slow = spark.createDataFrame(rdd, spark_core.row_schema(), verifySchema=False)
+    # fewer, larger partitions downstream: the union has one per file plus the Python ones
+    parts = max(2, spark.sparkContext.defaultParallelism)
+    return fast.unionByName(slow).coalesce(parts), pre
+
+
+#: Spark settings under which every landing file is read whole by one task, so that
+#: ``monotonically_increasing_id`` (partition index << 33, then the row's position) numbers
+#: a file's lines in order. Gzip is never split; the huge open cost keeps two files out of
+#: one partition and the huge split size keeps a plain ``.json`` file in one piece.
+READ_CONF = {
+    "spark.sql.files.maxPartitionBytes": str(1 << 40),
+    "spark.sql.files.openCostInBytes": str(1 << 40),
+}
+_ROW_BITS = (1 << 33) - 1
+
+
+def _tail(path: str) -> str:
+    return "/".join(path.rstrip("/").split("/")[-5:])
+
+
+def _keys(path: str) -> set[str]:
+    """The spellings Spark may report a file under (``input_file_name`` is URI-encoded)."""
+    from urllib.parse import quote
+
+    tail = _tail(path)
+    uri_safe = "/!$&'()*+,;=:@"
+    keep = "".join(sorted({c for c in tail if ord(c) > 127}))
+    return {tail, quote(tail, safe=uri_safe), quote(tail, safe=uri_safe + keep)}
+
+
+def inspect_files(spark: Any, files: dict[str, tuple[str, Any]]) -> dict[str, tuple[Any, Any]]:
+    """Decompress every file once in Python workers (zlib, C speed) without keeping the
+    text: file URI -> (number of lines, None) or (None, why it cannot be read).
+
+    Spark's text reader would return a truncated gzip's first lines (or fail the job);
+    DuckDB's engine rejects the whole file, once. The line counts also prove the line
+    numbers Spark assigns (see :func:`check_line_numbers`).
+    """
+    from urllib.parse import urlparse
+
+    if not files:
+        return {}
+    sc = spark.sparkContext
+    by_path = {urlparse(uri).path: uri for uri in files}
+    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
+
+    def run(item: tuple[str, bytes]) -> Any:
+        uri = by_path[urlparse(item[0]).path]
+        try:
+            data = event_rules.decompress(files[uri][0], bytes(item[1]))
+        except ValueError as exc:
+            return (uri, None, str(exc))
+        n = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        return (uri, n, None)
+
+    got = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).map(run).collect()
+    return {uri: (n, err) for uri, n, err in got}
+
+
+def read_files_native(
+    spark: Any, files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any]]
+) -> tuple[Any, list[Any]]:
+    """Landing files (URI -> (``source_file``, naive landing hour)) -> (their lines, read by
+    Spark's text source with exact line numbers; ``corrupt-file`` rows).
+
+    Only files :func:`inspect_files` could read are read; empty files have no lines.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    corrupt = [
+        event_rules.corrupt_file_row(files[uri][0], files[uri][1], err)
+        for uri, (_n, err) in sorted(inspected.items())
+        if err is not None
+    ]
+    good = sorted(uri for uri, (n, err) in inspected.items() if err is None and n)
+    key_schema = T.StructType(
+        [
+            T.StructField("_key", T.StringType()),
+            T.StructField("source_file", T.StringType()),
+            T.StructField("landing_hour", T.TimestampNTZType()),
+        ]
+    )
+    keys = [(k, files[uri][0], files[uri][1]) for uri in good for k in _keys(uri)]
+    if len(keys) != len({k for k, _, _ in keys}):
+        raise RuntimeError("two landing files share year=/month=/day=/hour=/name: cannot map")
+    if not good:
+        return spark.createDataFrame([], spark_lines_schema()), corrupt
+    for key, value in READ_CONF.items():
+        spark.conf.set(key, value)
+    text = spark.read.option("lineSep", "\n").text(good)
+    lines = text.select(
+        F.col("value").alias("raw"),
+        ((F.monotonically_increasing_id().bitwiseAND(_ROW_BITS)) + 1).alias("line_number"),
+        # year=/month=/day=/hour=/file (a regexp_extract here cost 5x the whole read)
+        F.substring_index(F.input_file_name(), "/", -5).alias("_key"),
+    )
+    mapping = F.broadcast(spark.createDataFrame(keys, key_schema))
+    return lines.join(mapping, "_key").drop("_key"), corrupt
+
+
+def spark_lines_schema() -> Any:
+    """Schema of :func:`read_files_native`'s lines."""
+    from pyspark.sql import types as T
+
+    return T.StructType(
+        [
+            T.StructField("raw", T.StringType(), True),
+            T.StructField("line_number", T.LongType(), True),
+            T.StructField("source_file", T.StringType(), True),
+            T.StructField("landing_hour", T.TimestampNTZType(), True),
+        ]
+    )
+
+
+def check_line_numbers(
+    classified: Any, files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any]]
+) -> None:
+    """Every readable file has exactly its lines, numbered 1..n (else a clear error):
+    proves that Spark read each file whole, in order, in one task."""
+    from pyspark.sql import functions as F
+
+    expected = {files[uri][0]: n for uri, (n, err) in inspected.items() if err is None and n}
+    got = {
+        name: (count, top)
+        for name, count, top in classified.filter("line_number IS NOT NULL")
+        .groupBy("source_file")
+        .agg(F.count("*"), F.max("line_number"))
+        .collect()
+    }
+    wrong = {
+        name: (n, got.get(name)) for name, n in expected.items() if got.get(name) != (n, n)
+    } or {name: (None, v) for name, v in got.items() if name not in expected}
+    if wrong:
+        raise RuntimeError(
+            f"Spark's text reader did not number the lines of `{sorted(wrong)[0]}` as "
+            f"expected (expected lines, (rows, last line number)): {wrong}; nothing was "
+            "published. Check `spark.sql.files.openCostInBytes` / `maxPartitionBytes`."
+        )
+
+
+def classify_files_native(
+    spark: Any,
+    files: dict[str, tuple[str, Any]],
+    lookback_days: int,
+    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
+) -> Any:
+    """Read, check and classify landing files natively -> classified rows (persisted and
+    materialized; the caller unpersists them).
+
+    Files are read by Spark's text source (no Python per line); lines are typed by Spark
+    SQL when plain, else by the Python rules; each corrupt gzip becomes one reject.
+    """
+    if not files:
+        from taxiway.jobs import spark_core
+
+        return spark.createDataFrame([], spark_core.row_schema()).persist()
+    inspected = inspect_files(spark, files)
+    lines, corrupt = read_files_native(spark, files, inspected)
+    classified, pre = classify_lines_native(spark, lines, lookback_days, corrupt, future_hours)
+    classified = classified.persist()
+    try:
+        check_line_numbers(classified, files, inspected)  # also fills the cache
+    except Exception:
+        classified.unpersist()
+        raise
+    finally:
+        pre.unpersist()
+    return classified

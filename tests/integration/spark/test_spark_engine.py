@@ -30,13 +30,14 @@ from taxiway.lake.publish import Publisher
 from taxiway.pipeline.curate import curate
 
 
+@pytest.mark.parametrize("classify", ["python", "native"])
 def test_both_engines_equal_each_other_and_the_ground_truth(
-    spark: Any, generated: tuple[Path, GroundTruth], lake_copy: Any
+    spark: Any, generated: tuple[Path, GroundTruth], lake_copy: Any, classify: str
 ) -> None:
     _, truth = generated
     duck_root, spark_root = lake_copy("duckdb"), lake_copy("spark")
     m_duck = curate(duck_root, ALL_HOURS, DuckDBEngine())
-    m_spark = curate(spark_root, ALL_HOURS, SparkEngine())
+    m_spark = curate(spark_root, ALL_HOURS, SparkEngine(classify=classify))
     assert m_spark.engine == "spark"
     expected = {
         "input_records": truth.input_records,
