@@ -17,6 +17,8 @@ so each partition folder holds exactly one part file, which becomes the publishe
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -56,6 +58,11 @@ def session(master: str | None = None, conf: dict[str, str] | None = None) -> An
     builder = SparkSession.builder.appName("taxiway-curate")
     if master:
         builder = builder.master(master)
+    if master and master.startswith("local"):
+        # Local Python workers must be this interpreter (it has taxiway and pyspark); Spark's
+        # default is whatever `python3` is first on PATH, which outside an activated venv is
+        # another Python. On a cluster, the cluster's own Python runs them.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**CURATE_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

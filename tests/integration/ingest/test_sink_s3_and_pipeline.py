@@ -58,9 +58,9 @@ def test_aws_environment_writes_the_landing_bucket(
     # moto servers in one process share their backends: another test (the AWS twin) may have
     # made this environment's landing bucket already; start from an empty one
     if BUCKET in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
-            for obj in page.get("Contents", []):
-                s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=BUCKET):
+            for obj in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=BUCKET, Key=obj["Key"], VersionId=obj["VersionId"])
         s3.delete_bucket(Bucket=BUCKET)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     counts = {0: 50, 1: 40, 2: 30}
