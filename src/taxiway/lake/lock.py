@@ -25,6 +25,7 @@ lock on its lake.
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import socket
@@ -74,19 +75,22 @@ def default_owner() -> str:
     return f"{user}@{socket.gethostname()}:{os.getpid()}"
 
 
-class _Lock:
+class _Lock(abc.ABC):
     """The waiting loop shared by both locks; subclasses implement the single attempt."""
 
     where = ""
 
-    def try_acquire(self) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def try_acquire(self) -> bool:
+        """Take the lock now if it is free; True when taken."""
 
-    def holder(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def holder(self) -> dict[str, Any]:
+        """Who holds the lock ({} when unknown): owner, run id, since when."""
 
-    def release(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def release(self) -> None:
+        """Give the lock back (a no-op when not held)."""
 
     def acquire(
         self,
@@ -118,6 +122,7 @@ class _Lock:
 
     def check(self) -> None:
         """Raise if the lock was lost (only an S3 lock can be: by expiry and takeover)."""
+        return None  # a file lock is held until released or until its holder dies
 
     def __enter__(self) -> Self:
         self.acquire()
