@@ -136,7 +136,6 @@ def read_landing(
     import pyarrow as pa
 
     jobs = [(hour, path) for hour in sorted(files) for path in files[hour]]
-    tables, rejects = [], []
 
     def name(path: Path) -> str:
         return path.relative_to(root).as_posix() if root else str(path)
@@ -147,24 +146,7 @@ def read_landing(
         except (ValueError, OSError) as exc:
             return FileReject(job[0], name(job[1]), str(exc))
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for result in pool.map(load, jobs):
-            if isinstance(result, FileReject):
-                rejects.append(result)
-            else:
-                tables.append(result)
-    schema = pa.schema(
-        [
-            ("raw", pa.large_string()),
-            ("line_number", pa.int64()),
-            ("source_file", pa.string()),
-            ("landing_hour", pa.timestamp("us")),
-            ("bad_utf8", pa.bool_()),
-        ]
-    )
-    if not tables:
-        return schema.empty_table(), rejects
-    return pa.concat_tables([t.cast(schema) for t in tables]), rejects
+    return _gather(jobs, load, threads, ("source_file", pa.string()))
 
 
 @dataclass(frozen=True)
@@ -192,9 +174,18 @@ def read_files(batch: list[LandingFile], threads: int = 2) -> tuple[Any, list[Fi
         except (ValueError, OSError) as exc:
             return FileReject(f.hour, f.name, str(exc))
 
+    return _gather(batch, load, threads, ("file_seq", pa.int32()))
+
+
+def _gather(
+    jobs: list[Any], load: Any, threads: int, key: tuple[str, Any]
+) -> tuple[Any, list[FileReject]]:
+    """Read ``jobs`` with ``load`` on ``threads`` threads into one table keyed by ``key``."""
+    import pyarrow as pa
+
     tables, rejects = [], []
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for result in pool.map(load, batch):
+        for result in pool.map(load, jobs):
             if isinstance(result, FileReject):
                 rejects.append(result)
             else:
@@ -203,7 +194,7 @@ def read_files(batch: list[LandingFile], threads: int = 2) -> tuple[Any, list[Fi
         [
             ("raw", pa.large_string()),
             ("line_number", pa.int64()),
-            ("file_seq", pa.int32()),
+            key,
             ("landing_hour", pa.timestamp("us")),
             ("bad_utf8", pa.bool_()),
         ]
