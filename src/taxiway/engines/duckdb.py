@@ -145,10 +145,8 @@ class DuckDBEngine:
             run.con.execute(f"SET memory_limit = '{self.memory_limit}'")
             run.con.execute(f"SET temp_directory = {literal(str(work / 'spill'))}")
             run.setup()
-            for batch, (table, rejects) in _prefetch(
-                batches(files, self.batch_bytes), self.threads
-            ):
-                run.batch(batch, table, rejects)
+            for batch, box in _prefetch(batches(files, self.batch_bytes), self.threads):
+                run.batch(batch, *box.pop())
             run.empty_hours()
             run.finish()
         except duckdb.Error as exc:
@@ -189,19 +187,22 @@ def _remove_stale(tmp: Path, max_age_s: float = STALE_SECONDS) -> None:
 
 def _prefetch(
     groups: list[list[LandingFile]], threads: int
-) -> Iterator[tuple[list[LandingFile], tuple[Any, list[FileReject]]]]:
-    """Each batch with its lines; the next batch is read while the caller works on this one."""
+) -> Iterator[tuple[list[LandingFile], list[tuple[Any, list[FileReject]]]]]:
+    """Each batch with its lines; the next batch is read while the caller works on this one.
+
+    The lines come in a one-item list for the caller to pop, so that this generator holds
+    no reference to them: the caller frees a batch's text as soon as it is classified.
+    """
     from taxiway.engines.landing import read_files
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending: Future[tuple[Any, list[FileReject]]] | None = None
         for i, group in enumerate(groups):
-            current = pending.result() if pending else read_files(group, threads)
+            box = [pending.result() if pending else read_files(group, threads)]
             pending = (
                 pool.submit(read_files, groups[i + 1], threads) if i + 1 < len(groups) else None
             )
-            yield group, current
-            del current
+            yield group, box
 
 
 class _Run:
@@ -278,6 +279,10 @@ class _Run:
         con.execute("SET preserve_insertion_order = false")
         cls = cls.append_column("row", pa.array(np.arange(cls.num_rows, dtype=np.int64)))
         con.register("cls", cls)
+        # what needs the raw text first (the quarantine's lines), then let it go
+        self._explain(rejects)
+        con.unregister("batch_lines")
+        del table
         self._load_kept()
         # First occurrence wins: earlier batches (seen), then (file_seq, line_number) in
         # this batch; what other landing hours published for the same date is dropped too.
@@ -306,10 +311,9 @@ class _Run:
         keep = cls.column("reason").is_null().to_numpy(zero_copy_only=False)
         keep[con.execute("SELECT row FROM dropped").fetchnumpy()["row"]] = False
         self._write(cls, keep)
-        self._quarantine(hours, rejects)
+        self._stage_quarantine(hours)
         self._count(rejects)
         con.unregister("cls")
-        con.unregister("batch_lines")
 
     def _write(self, cls: Any, keep: Any) -> None:
         """Stage one Parquet file per (event date, landing hour) of the rows in ``keep``."""
@@ -391,7 +395,8 @@ class _Run:
                     f"INSERT INTO kept SELECT event_id, event_date FROM read_parquet([{paths}])"
                 )
 
-    def _quarantine(self, hours: list[datetime], rejects: list[FileReject]) -> None:
+    def _explain(self, rejects: list[FileReject]) -> None:
+        """The batch's quarantine rows: its rejected lines, explained, and unreadable files."""
         con = self.con
         lookback = self.request.late_event_lookback_days
         future = self.engine.future_tolerance_hours
@@ -413,6 +418,10 @@ class _Run:
                 "INSERT INTO quarantine VALUES (?, ?, NULL, NULL, 'corrupt-file', ?, ?)",
                 [_naive(r.landing_hour), r.source_file, r.detail, self.request.run_id],
             )
+
+    def _stage_quarantine(self, hours: list[datetime]) -> None:
+        """One quarantine file per landing hour of the batch."""
+        con = self.con
         for hour in hours:
             path = self.publisher.stage(self.lake.quarantine_file(hour))
             con.execute(
@@ -424,7 +433,7 @@ class _Run:
         def rows(sql: str) -> list[tuple[Any, ...]]:
             return list(self.con.execute(sql).fetchall())
 
-        for hour, n in rows("SELECT landing_hour, count(*) FROM batch_lines GROUP BY 1"):
+        for hour, n in rows("SELECT landing_hour, count(*) FROM cls GROUP BY 1"):
             self.counts[self.key[hour]].input_records += n
         for r in rejects:
             self.counts[self.key[_naive(r.landing_hour)]].input_records += 1
