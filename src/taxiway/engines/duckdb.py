@@ -269,20 +269,22 @@ class _Run:
         future = self.engine.future_tolerance_hours
         con.register("batch_lines", table)
         # The one pass over every line, as Arrow (cheaper than a DuckDB table, and outside
-        # DuckDB's memory limit): the reason (NULL = valid) and the typed columns, in the
-        # lines' (file_seq, line_number) order.
+        # DuckDB's memory limit), in the lines' (file_seq, line_number) order: the reason
+        # (NULL = valid), the typed columns, and for a rejected line its text and a detail
+        # (CASE evaluates those for the rejected rows only).
         con.execute("SET preserve_insertion_order = true")
         cls = con.sql(
-            f"""SELECT reason, file_seq, line_number, {typed_columns()}
+            f"""SELECT reason, file_seq, line_number, {typed_columns()},
+                CASE WHEN reason IS NOT NULL THEN rtrim(raw, chr(10) || chr(13)) END AS raw_line,
+                {detail_sql(lookback, future)} AS detail
             FROM ({classify_sql(lookback, "batch_lines", future)})"""
         ).to_arrow_table()
         con.execute("SET preserve_insertion_order = false")
         cls = cls.append_column("row", pa.array(np.arange(cls.num_rows, dtype=np.int64)))
         con.register("cls", cls)
-        # what needs the raw text first (the quarantine's lines), then let it go
-        self._explain(rejects)
         con.unregister("batch_lines")
-        del table
+        del table  # the batch's text is not needed any more
+        self._explain(rejects)
         self._load_kept()
         # First occurrence wins: earlier batches (seen), then (file_seq, line_number) in
         # this batch; what other landing hours published for the same date is dropped too.
@@ -398,20 +400,12 @@ class _Run:
     def _explain(self, rejects: list[FileReject]) -> None:
         """The batch's quarantine rows: its rejected lines, explained, and unreadable files."""
         con = self.con
-        lookback = self.request.late_event_lookback_days
-        future = self.engine.future_tolerance_hours
         con.execute("DELETE FROM quarantine")
-        # rejects are few: re-classify just their raw lines to explain each one
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE rejected_lines AS SELECT b.* FROM batch_lines b
-            SEMI JOIN (SELECT file_seq, line_number FROM cls WHERE reason IS NOT NULL) c
-            USING (file_seq, line_number)"""
-        )
         con.execute(
             f"""INSERT INTO quarantine
-            SELECT landing_hour, source_file, line_number, rtrim(raw, chr(10) || chr(13)),
-                   reason, {detail_sql(lookback, future)}, {literal(self.request.run_id)}
-            FROM ({classify_sql(lookback, "rejected_lines", future)}) JOIN files USING (file_seq)"""
+            SELECT landing_hour, source_file, line_number, raw_line, reason, detail,
+                   {literal(self.request.run_id)}
+            FROM cls JOIN files USING (file_seq) WHERE reason IS NOT NULL"""
         )
         for r in rejects:
             con.execute(
