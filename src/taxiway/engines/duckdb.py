@@ -59,8 +59,9 @@ _PARQUET_OPTIONS: dict[str, Any] = {
 }
 #: The columns of a curated file, in order, with ``file_seq`` where ``source_file`` goes.
 _TAKE = ["file_seq" if n == "source_file" else n for n, _ in CURATED_COLUMNS]
-#: Compressed input bytes per batch (~250k generated events, ~150 MB of Arrow text).
-BATCH_BYTES = 16 * 1024 * 1024
+#: Compressed input bytes per batch (~190k generated events): peak RSS ~650 MB for 50k-event
+#: hours (16 MB: ~800 MB, for about 2% less CPU; benchmarks/curate.py).
+BATCH_BYTES = 12 * 1024 * 1024
 #: DuckDB's own memory cap; past it, the run's event ids spill to the temporary folder.
 MEMORY_LIMIT = "256MB"
 #: The runs' spill folders, under the lake root; readers never glob it.
