@@ -242,7 +242,7 @@ class _Run:
         # curated files are written by pyarrow (about 3x cheaper than DuckDB's COPY here)
         # in background threads, while the next batch is classified
         self.writer = ThreadPoolExecutor(max_workers=engine.threads)
-        self.pending: list[Future[None]] = []
+        self.pending: list[tuple[str, Future[None]]] = []  # (batch's hours, write)
         self.names: Any = None  # file names by file_seq, an Arrow array (set in setup)
 
     def setup(self) -> None:
@@ -350,7 +350,8 @@ class _Run:
             self.counts[self.key[hour]].event_dates.append(d.isoformat())
             self.counts[self.key[hour]].curated_new += n
             path = self.publisher.stage(final)
-            self.pending.append(self.writer.submit(self._write_file, columns, key == group, path))
+            job = self.writer.submit(self._write_file, columns, key == group, path)
+            self.pending.append((self.current, job))
 
     def _write_file(self, columns: Any, mask: Any, path: Path) -> None:
         """One curated file: the rows of ``mask``, with ``file_seq`` as ``source_file`` (a
@@ -364,13 +365,17 @@ class _Run:
             [pa.DictionaryArray.from_arrays(c, self.names) for c in part.column(i).chunks],
             pa.dictionary(pa.int32(), pa.string()),
         )
-        pq.write_table(part.set_column(i, "source_file", names), path, **_PARQUET_OPTIONS)
+        try:
+            pq.write_table(part.set_column(i, "source_file", names), path, **_PARQUET_OPTIONS)
+        except (OSError, pa.ArrowException) as exc:  # the file, not pyarrow's internals
+            raise OSError(getattr(exc, "errno", None), str(exc), str(path)) from exc
 
     def finish(self) -> None:
-        """Wait for every staged write; the first failure is raised."""
+        """Wait for every staged write; the first failure is raised, naming its batch."""
         pending, self.pending = self.pending, []
-        for future in pending:
-            future.result()
+        for hours, job in pending:
+            self.current = hours
+            job.result()
 
     def empty_hours(self) -> None:
         """An hour without input files still gets its (empty) quarantine file."""

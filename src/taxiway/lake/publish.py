@@ -11,6 +11,7 @@ commit point leaves staged files the next run removes (:func:`remove_stale`).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,9 @@ def remove_stale(folders: Iterable[Path]) -> int:
         if not folder.is_dir():
             continue
         for path in folder.rglob(f"*{STAGED}*"):
-            path.unlink(missing_ok=True)
+            if path.is_dir():  # not ours to write, but it blocks the next run's file
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -16,6 +16,7 @@ from taxiway.engines.base import EngineError
 from taxiway.engines.duckdb import DuckDBEngine
 from taxiway.events.generator import GroundTruth
 from taxiway.lake.layout import Lake, hour_range
+from taxiway.lake.publish import Publisher
 from taxiway.pipeline.curate import curate
 
 ALL_HOURS = hour_range(START, START + timedelta(hours=HOURS - 1))
@@ -77,6 +78,32 @@ def test_an_unwritable_output_folder_names_the_path(
     with pytest.raises(EngineError) as err:
         curate(root, ALL_HOURS[:1], DuckDBEngine())
     assert "quarantine" in str(err.value) and "`2026-11-23T00`" in str(err.value)
+
+
+def test_a_curated_file_that_cannot_be_written_names_it_and_its_hours(
+    lake_root: tuple[Path, GroundTruth], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow writes the curated files in background threads: a failure there still stops
+    the run with the file and the batch's hours, and nothing is published."""
+    root, _ = lake_root
+    lake_copy = tmp_path / "lake"
+    shutil.copytree(root / "landing", lake_copy / "landing")
+    hour = ALL_HOURS[1]
+    target = Lake(lake_copy).partition_file(hour.date(), hour)  # hour 1's events of its day
+    stage = Publisher.stage
+
+    def blocked(self: Publisher, final: Path) -> Path:
+        path = stage(self, final)
+        if final == target:
+            path.mkdir()  # a folder where the staged file must go: the write really fails
+        return path
+
+    monkeypatch.setattr(Publisher, "stage", blocked)
+    with pytest.raises(EngineError) as err:
+        curate(lake_copy, ALL_HOURS, DuckDBEngine(batch_bytes=1))
+    message = str(err.value)
+    assert target.name in message and "`2026-11-23T01`" in message, message
+    assert not list((lake_copy / "curated").rglob("*.parquet")), "nothing is published"
 
 
 def test_an_id_dropped_against_published_data_still_makes_later_copies_duplicates(
