@@ -239,7 +239,7 @@ class _Run:
         self.loaded_dates: set[date] = set()
         self.written: set[Path] = set()
         self.per_date: dict[str, int] = {}
-        # curated files are written by pyarrow (about 3x cheaper than DuckDB's COPY here)
+        # curated files are written by pyarrow (about a third less CPU than DuckDB's COPY here)
         # in background threads, while the next batch is classified
         self.writer = ThreadPoolExecutor(max_workers=engine.threads)
         self.pending: list[tuple[str, Future[None]]] = []  # (batch's hours, write)
