@@ -32,6 +32,9 @@ LOCAL_CONF = {
     "spark.default.parallelism": "4",
     "spark.driver.memory": "2g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # the classified rows are cached once and scanned a few times: on two cores, building
+    # a compressed cache cost more (~25% of the native read-and-parse pass) than it saved
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 #: Settings every curate session needs, local or on EMR: UTC and DuckDB-compatible Parquet
 #: (INT64 microsecond timestamps without time zone, not Spark's legacy INT96).
