@@ -8,6 +8,10 @@ Spark's JSON functions coerce types silently and cannot tell "absent" from "null
 number from a string, so DuckDB's reason codes could not be reproduced; an RDD of plain
 tuples needs neither pandas nor pyarrow on the cluster's workers.
 
+The steps after classifying (:func:`survey`, :func:`mark_new`, :func:`tally`, the two
+writes) are the same for every way of classifying, and each is one pass over the cached
+classified rows: five Spark actions plus the two writes, none re-reading a landing file.
+
 Why Spark writes the files (``partitionBy`` into a temporary folder, then one move per
 file) rather than collecting rows to the driver: it scales with the cluster, and after
 ``repartition`` by (event_date, landing hour) every group is written by exactly one task,
