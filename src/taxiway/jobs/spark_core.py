@@ -10,7 +10,7 @@ tuples needs neither pandas nor pyarrow on the cluster's workers.
 
 The steps after classifying (:func:`survey`, :func:`mark_new`, :func:`tally`, the two
 writes) are the same for every way of classifying, and each is one pass over the cached
-classified rows: five Spark actions plus the two writes, none re-reading a landing file.
+classified rows (three small actions, then the two writes): none reads a landing file again.
 
 Why Spark writes the files (``partitionBy`` into a temporary folder, then one move per
 file) rather than collecting rows to the driver: it scales with the cluster, and after
