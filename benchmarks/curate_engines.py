@@ -11,7 +11,8 @@ first; then Spark runs twice on the same session: the native job (``classify="na
 ``spark.read.text``, Spark SQL for plain lines, ``jobs/native.py``), then the old job with
 the Python rules for every line; ``native_speedup`` = Python-row time / native time. The
 ratios to DuckDB and the floor are the native job's. Exits 1 unless all three runs wrote
-the same curated and quarantine rows.
+the same curated and quarantine rows. ``spark_*_jobs`` count the Spark jobs each timed run
+triggered (every action, each a pass over cached or re-computed data).
 
     uv run python benchmarks/curate_engines.py [--events-per-hour 270000] [--hours 4]
 """
@@ -88,12 +89,16 @@ def main() -> None:
     curate(_root("warm-native", src), hours[:1], native_engine)
     curate(_root("warm-python", src), hours[:1], engine)
     warmup_s = time.perf_counter() - t
+    sc = native_engine.spark.sparkContext
+    sc.setJobGroup("native", "the native job")
     t = time.perf_counter()
     native_run = curate(_root("spark-native", src), hours, native_engine)
     native_s = time.perf_counter() - t
+    sc.setJobGroup("python", "the Python-row job")
     t = time.perf_counter()
     spark = curate(_root("spark", src), hours, engine)
     spark_s = time.perf_counter() - t
+    jobs = {g: len(sc.statusTracker().getJobIdsForGroup(g)) for g in ("native", "python")}
 
     events = duck.totals["input_records"]
     assert events == truth["input_records"] == spark.totals["input_records"]
@@ -110,6 +115,8 @@ def main() -> None:
                 "spark_native_seconds": round(native_s, 2),
                 "spark_python_rows_seconds": round(spark_s, 2),
                 "native_speedup": round(spark_s / native_s, 2),
+                "spark_native_jobs": jobs["native"],
+                "spark_python_rows_jobs": jobs["python"],
                 "duckdb_events_per_s": round(events / duck_s),
                 "spark_native_events_per_s": round(events / native_s),
                 "spark_over_duckdb": round(native_s / duck_s, 1),

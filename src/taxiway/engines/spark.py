@@ -100,7 +100,7 @@ class SparkEngine:
                 for hour, paths in request.files.items()
                 for path in paths
             }
-            classified = native.classify_files_native(spark, files, lookback, future)
+            classified, cached = native.classify_files_native(spark, files, lookback, future)
         else:  # Python reads the files (Arrow to the JVM) and classifies every line
             raw, rejects = read_landing(request.files, root=lake.root, threads=2)
             lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
@@ -109,29 +109,32 @@ class SparkEngine:
                 for r in rejects
             ]
             classified = spark_core.classify_lines_frame(spark, lines, lookback, extra, future)
-        classified = classified.persist()
+            classified = classified.persist()  # Python rules run once, not once per action
+            cached = [classified]
         tmp = lake.root / TMP_DIR
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed run
-        rows = None
+        firsts = None
         try:
             run_hours = {_naive(h) for h in request.hours}
+            dates, ranks = spark_core.survey(classified)
             kept = [
                 str(p)
-                for d in spark_core.run_dates(classified)
+                for d in dates
                 for p in lake.partition_files(d)
                 if _hour_of(p) not in run_hours
             ]
-            rows = spark_core.new_rows(spark, classified, kept).persist()
-            by_hour, groups = spark_core.counts(sorted(run_hours), classified, rows)
+            marked, firsts = spark_core.mark_new(spark, classified, kept, ranks)
+            by_hour, groups = spark_core.tally(sorted(run_hours), marked)
             out = tmp / request.run_id
-            spark_core.write_events(rows, str(out / "events"))
+            spark_core.write_events(marked, str(out / "events"))
             spark_core.write_quarantine(spark, classified, request.run_id, str(out / "q"))
             written = self._stage_events(groups, out / "events", lake, publisher)
             self._stage_quarantine(request, out / "q", lake, publisher)
         finally:
-            classified.unpersist()
-            if rows is not None:
-                rows.unpersist()
+            for frame in cached:
+                frame.unpersist()
+            if firsts is not None:
+                firsts.unpersist()
             shutil.rmtree(tmp, ignore_errors=True)
         removed = [p for h in request.hours for p in lake.hour_files(h) if p not in written]
         for path in removed:

@@ -154,26 +154,27 @@ def run(
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
-    cached: list[Any] = []
     if classify == "native":  # Spark reads the lines; Spark SQL types the plain ones
-        classified = native.classify_files_native(spark, files, lookback_days, future_hours)
-    else:  # the Python rules for every line (measured faster, so the default)
+        classified, cached = native.classify_files_native(spark, files, lookback_days, future_hours)
+    else:  # the Python rules for every line (cached: they run once, not once per action)
         classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
-    classified = classified.persist()
-    tmp, rows, committed = f"{TMP}/{run_id}", None, False
+        cached = [classified.persist()]
+    tmp, committed = f"{TMP}/{run_id}", False
     try:
         run_keys = {contract.format_hour(h) for h in hours}
+        dates, ranks = spark_core.survey(classified)
         kept = [
             store.uri(f"{contract.partition_dir(d)}/{n}")
-            for d in spark_core.run_dates(classified)
+            for d in dates
             for n in names(store, contract.partition_dir(d), "*.parquet")
             if n[len("landing_hour=") : -len(".parquet")] not in run_keys
         ]
-        rows = spark_core.new_rows(spark, classified, kept).persist()
-        by_hour, groups = spark_core.counts(hours, classified, rows)
+        marked, firsts = spark_core.mark_new(spark, classified, kept, ranks)
+        cached.append(firsts)
+        by_hour, groups = spark_core.tally(hours, marked)
         for hour, c in by_hour.items():
             contract.check_counts(contract.format_hour(hour), c)
-        spark_core.write_events(rows, store.uri(f"{tmp}/events"))
+        spark_core.write_events(marked, store.uri(f"{tmp}/events"))
         spark_core.write_quarantine(spark, classified, run_id, store.uri(f"{tmp}/q"))
         ops = _publish_ops(store, tmp, hours, groups, run_keys, DATE_COL, HOUR_COL)
         per_date: dict[str, int] = {}
@@ -204,9 +205,6 @@ def run(
         )
         committed = False  # published: the staging folder can go
     finally:
-        classified.unpersist()
-        if rows is not None:
-            rows.unpersist()
         for frame in cached:
             frame.unpersist()
         if not committed:  # a committed journal still needs its staged files

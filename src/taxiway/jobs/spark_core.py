@@ -8,6 +8,10 @@ Spark's JSON functions coerce types silently and cannot tell "absent" from "null
 number from a string, so DuckDB's reason codes could not be reproduced; an RDD of plain
 tuples needs neither pandas nor pyarrow on the cluster's workers.
 
+The steps after classifying (:func:`survey`, :func:`mark_new`, :func:`tally`, the two
+writes) are the same for every way of classifying, and each is one pass over the cached
+classified rows (three small actions, then the two writes): none reads a landing file again.
+
 Why Spark writes the files (``partitionBy`` into a temporary folder, then one move per
 file) rather than collecting rows to the driver: it scales with the cluster, and after
 ``repartition`` by (event_date, landing hour) every group is written by exactly one task,
@@ -32,6 +36,9 @@ LOCAL_CONF = {
     "spark.default.parallelism": "4",
     "spark.driver.memory": "2g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # the classified rows are cached once and scanned a few times: on two cores, building
+    # a compressed cache cost more (~25% of the native read-and-parse pass) than it saved
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 #: Settings every curate session needs, local or on EMR: UTC and DuckDB-compatible Parquet
 #: (INT64 microsecond timestamps without time zone, not Spark's legacy INT96).
@@ -155,85 +162,59 @@ def classify_files_frame(
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
 
 
-def read_files_frame(
-    spark: Any, files: dict[str, tuple[str, datetime]]
-) -> tuple[Any, list[Any], Any]:
-    """Landing files (as for :func:`classify_files_frame`) -> (raw lines, corrupt-file rows,
-    the cached frame to unpersist when done).
+def survey(classified: Any) -> tuple[list[date], dict[str, int]]:
+    """One small query over the valid rows: their event dates (whose other-hour partitions
+    to dedupe against) and each source file's rank in the first-occurrence order
+    (landing hour, then file name)."""
+    got = classified.filter("reason IS NULL").groupBy("landing_hour", "source_file", "event_date")
+    found = got.count().collect()
+    files = sorted({(r[0], r[1]) for r in found})
+    return sorted({r[2] for r in found}), {name: i for i, (_h, name) in enumerate(files)}
 
-    The lines (``lines_schema``) are cached: the corrupt files are found by reading them,
-    and the classification then reads the cache instead of decompressing again.
+
+def mark_new(
+    spark: Any, classified: Any, kept_files: list[str], ranks: dict[str, int]
+) -> tuple[Any, Any]:
+    """(``classified`` plus ``_new``: the valid rows to curate, a cached frame to unpersist).
+
+    The first occurrence of an id wins (landing hour, file, line: ``ranks`` from
+    :func:`survey` orders the files), and ids already curated for the same date by another
+    landing hour (``kept_files``) are dropped. Only (id, position) pairs are shuffled, the
+    position one number (file rank, then line): one hash aggregation finds, per repeated
+    id, its first position; that small frame is cached (so its size is known and the join
+    broadcasts it where it fits) and joined back. No full row is shuffled, nothing sorts.
     """
-    from urllib.parse import urlparse
-
-    from pyspark import StorageLevel
-
-    schema = lines_schema()
-    if not files:
-        empty = spark.createDataFrame([], schema)
-        return empty, [], empty
-    sc = spark.sparkContext
-    by_path = {urlparse(uri).path: value for uri, value in files.items()}
-    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
-
-    def run(item: tuple[str, bytes]) -> Any:
-        name, hour = by_path[urlparse(item[0]).path]
-        try:
-            text = event_rules.decompress(name, bytes(item[1]))
-        except ValueError as exc:
-            yield (None, None, name, hour, False, str(exc))
-            return
-        for i, (raw, bad) in enumerate(event_rules.split_lines(text), start=1):
-            yield (raw, i, name, hour, bad, None)
-
-    from pyspark.sql import types as T
-
-    with_corrupt = T.StructType([*schema.fields, T.StructField("corrupt", T.StringType(), True)])
-    rdd = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).flatMap(run)
-    frame = spark.createDataFrame(rdd, with_corrupt, verifySchema=False)
-    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
-    corrupt = [
-        event_rules.corrupt_file_row(r[0], r[1], r[2])
-        for r in frame.filter("corrupt IS NOT NULL")
-        .select("source_file", "landing_hour", "corrupt")
-        .collect()
-    ]
-    return frame.filter("corrupt IS NULL").drop("corrupt"), corrupt, frame
-
-
-def run_dates(classified: Any) -> list[date]:
-    """The event dates of the valid rows: whose other-hour partitions to dedupe against."""
-    valid = classified.filter("reason IS NULL").select("event_date").distinct()
-    return sorted(r[0] for r in valid.collect())
-
-
-def new_rows(spark: Any, classified: Any, kept_files: list[str]) -> Any:
-    """Valid rows minus duplicates: the first occurrence wins (landing hour, file, line),
-    and ids already curated for the same date by another landing hour are dropped."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    valid = classified.filter("reason IS NULL")
-    # Only ids that occur more than once need the (sorting) window; the rest pass through.
-    repeated = valid.groupBy("event_id").count().filter("count > 1").select("event_id")
-    first = Window.partitionBy("event_id").orderBy("landing_hour", "source_file", "line_number")
+    lookup = F.create_map(*[F.lit(x) for name, i in ranks.items() for x in (name, i)])
+    position = lookup[F.col("source_file")].cast("long") * (1 << 33) + F.col("line_number")
+    valid = classified.filter("reason IS NULL").select("event_id", position.alias("_pos"))
     firsts = (
-        valid.join(repeated, "event_id", "left_semi")
-        .withColumn("_rn", F.row_number().over(first))
-        .filter("_rn = 1")
-        .drop("_rn")
-        .unionByName(valid.join(repeated, "event_id", "left_anti"))
+        valid.groupBy("event_id")
+        .agg(F.count(F.lit(1)).alias("_n"), F.min("_pos").alias("_first"))
+        .filter("_n > 1")
+        .select("event_id", "_first")
+        .persist()
     )
+    firsts.count()  # materialized: the join below is planned with its real size
+    marked = classified.join(firsts, "event_id", "left")
+    new = F.col("reason").isNull() & (F.col("_first").isNull() | (F.col("_first") == position))
     if kept_files:
-        kept = spark.read.parquet(*kept_files).select("event_id", "event_date").distinct()
-        firsts = firsts.join(kept, ["event_id", "event_date"], "left_anti")
-    return firsts.select(*event_rules.CURATED_NAMES, "line_number")
+        kept = (
+            spark.read.parquet(*kept_files)
+            .select("event_id", "event_date", F.lit(True).alias("_kept"))
+            .dropDuplicates(["event_id", "event_date"])
+        )
+        marked = marked.join(kept, ["event_id", "event_date"], "left")
+        new = new & F.col("_kept").isNull()
+    return marked.withColumn("_new", new).select(*event_rules.ROW_NAMES, "_new"), firsts
 
 
-def counts(
-    hours: list[datetime], classified: Any, rows: Any
-) -> tuple[dict[datetime, HourCounts], Groups]:
-    """Per landing hour (naive UTC): the manifest counts; and the (date, hour, n) groups."""
+def tally(hours: list[datetime], marked: Any) -> tuple[dict[datetime, HourCounts], Groups]:
+    """Per landing hour (naive UTC): the manifest counts; and the (date, hour, n) groups of
+    new rows. One aggregation over ``marked`` (:func:`mark_new`) counts everything; each
+    count is taken from the rows themselves (duplicates too), so the counts check
+    (input = curated new + duplicates + quarantined) proves that no row was lost."""
     by_hour: dict[datetime, HourCounts] = {
         h: {
             "input_records": 0,
@@ -245,31 +226,33 @@ def counts(
         }
         for h in hours
     }
-    valid: dict[datetime, int] = {}
-    for hour, reason, n in classified.groupBy("landing_hour", "reason").count().collect():
+    new: dict[tuple[date, datetime], int] = {}
+    got = marked.groupBy("landing_hour", "reason", "event_date", "_new").count().collect()
+    for hour, reason, day, is_new, n in got:
         c = by_hour[hour]
         c["input_records"] += n
-        if reason is None:
-            valid[hour] = n
-        else:
-            c["quarantined_by_reason"][reason] = n
+        if reason is not None:
+            c["quarantined_by_reason"][reason] = c["quarantined_by_reason"].get(reason, 0) + n
             c["quarantined"] += n
-    groups: Groups = sorted(
-        (d, h, n) for d, h, n in rows.groupBy("event_date", "landing_hour").count().collect()
-    )
-    for d, h, n in groups:
-        by_hour[h]["curated_new"] += n
+        elif is_new:
+            c["curated_new"] += n
+            new[(day, hour)] = new.get((day, hour), 0) + n
+        else:
+            c["duplicates"] += n
+    groups: Groups = sorted((d, h, n) for (d, h), n in new.items())
+    for d, h, _n in groups:
         by_hour[h]["event_dates"].append(d.isoformat())
-    for hour, c in by_hour.items():
-        c["duplicates"] = valid.get(hour, 0) - c["curated_new"]
+    for c in by_hour.values():
         c["quarantined_by_reason"] = dict(sorted(c["quarantined_by_reason"].items()))
     return by_hour, groups
 
 
-def write_events(rows: Any, out: str) -> None:
-    """One Parquet part file per (event_date, landing hour) under ``out``/<date>/<hour>/."""
+def write_events(marked: Any, out: str) -> None:
+    """The new rows of ``marked`` (:func:`mark_new`): one Parquet part file per
+    (event_date, landing hour) under ``out``/<date>/<hour>/."""
     from pyspark.sql import functions as F
 
+    rows = marked.filter("_new").select(*event_rules.CURATED_NAMES, "line_number")
     (
         rows.withColumn(DATE_COL, F.date_format("event_date", "yyyy-MM-dd"))
         .withColumn(HOUR_COL, F.date_format("landing_hour", "yyyy-MM-dd'T'HH"))
