@@ -1,10 +1,10 @@
 """The curate step's SQL for DuckDB, built from the event contract (pure string building).
 
-Each line is validated once (``json_valid``); a valid one is then parsed twice, the least found
-fast here (see benchmarks/curate.py): once by ``json_transform`` into a struct of strings (the
-values) and once by a multi-path ``json_type`` for the fields whose JSON type the contract
-fixes (required fields, revenue, properties). Optional string fields are coerced: a number there is kept as its text. The
-first failing check gives the reason code (order = ``contract.REASONS``); the human-readable
+Each line is validated once (``json_valid``); a valid one is then parsed twice, the least
+found fast here (see benchmarks/curate.py): once by ``json_transform`` into a struct of
+strings (the values) and once by a multi-path ``json_type`` for the fields whose JSON type
+the contract fixes (required fields, revenue, properties). Optional string fields are
+coerced: a number there is kept as its text. The first failing check gives the reason code (order = ``contract.REASONS``); the human-readable
 detail is computed only for rejected rows.
 """
 

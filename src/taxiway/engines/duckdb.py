@@ -58,7 +58,7 @@ _PARQUET_OPTIONS: dict[str, Any] = {
     "store_schema": False,
 }
 #: The columns of a curated file, in order, with ``file_seq`` where ``source_file`` goes.
-_TAKE = ["file_seq" if n == "source_file" else n for n, _ in CURATED_COLUMNS]
+_FILE_COLUMNS = ["file_seq" if n == "source_file" else n for n, _ in CURATED_COLUMNS]
 #: Compressed input bytes per batch (~190k generated events): peak RSS ~650 MB for 50k-event
 #: hours (16 MB: ~800 MB, for about 2% less CPU; benchmarks/curate.py).
 BATCH_BYTES = 12 * 1024 * 1024
@@ -249,15 +249,17 @@ class _Run:
         import pyarrow as pa
 
         con = self.con
-        # no statement relies on the order rows come out in: each one that needs an order
-        # says so, and the rest run faster without keeping it
-        con.execute("SET preserve_insertion_order = false")
+        # file names by file_seq (= position): for pyarrow's dictionary and DuckDB's joins
         self.names = pa.array([f.name for f in self.files], pa.string())
-        con.execute("CREATE TEMP TABLE files (file_seq INTEGER, source_file VARCHAR)")
-        if self.files:
-            con.executemany(
-                "INSERT INTO files VALUES (?, ?)", [(f.seq, f.name) for f in self.files]
-            )
+        con.register(
+            "files",
+            pa.table(
+                {
+                    "file_seq": pa.array(range(len(self.files)), pa.int32()),
+                    "source_file": self.names,
+                }
+            ),
+        )
         # event ids this run curated so far (the first occurrence over the whole run wins)
         con.execute("CREATE TEMP TABLE seen (event_id VARCHAR)")
         # (event_id, event_date) other landing hours published for the run's dates
@@ -282,14 +284,12 @@ class _Run:
         # DuckDB's memory limit), in the lines' (file_seq, line_number) order: the reason
         # (NULL = valid), the typed columns, and for a rejected line its text and a detail
         # (CASE evaluates those for the rejected rows only).
-        con.execute("SET preserve_insertion_order = true")
         cls = con.sql(
             f"""SELECT reason, file_seq, line_number, {typed_columns()},
                 CASE WHEN reason IS NOT NULL THEN rtrim(raw, chr(10) || chr(13)) END AS raw_line,
                 {detail_sql(lookback, future)} AS detail
             FROM ({classify_sql(lookback, "batch_lines", future)})"""
         ).to_arrow_table()
-        con.execute("SET preserve_insertion_order = false")
         cls = cls.append_column("row", pa.array(np.arange(cls.num_rows, dtype=np.int64)))
         con.register("cls", cls)
         con.unregister("batch_lines")
@@ -339,7 +339,7 @@ class _Run:
             dates.astype(np.int64) * 1_000_000 + hours.astype("datetime64[h]").astype(np.int64),
             -1,
         )
-        columns = cls.select(_TAKE)
+        columns = cls.select(_FILE_COLUMNS)
         groups, counts = np.unique(key[keep], return_counts=True)
         for group, n in zip(groups.tolist(), counts.tolist(), strict=True):
             d = np.datetime64(group // 1_000_000, "D").astype(date)
