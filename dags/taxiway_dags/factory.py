@@ -34,7 +34,7 @@ def hourly_dag(env_name: str | None = None, start_date: datetime | None = None) 
         description="Curate the finished landing hour, register partitions, rebuild reports",
         schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
         start_date=start_date,
-        catchup=True,
+        catchup=env.catchup,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["taxiway", env.name],

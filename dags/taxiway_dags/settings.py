@@ -39,6 +39,9 @@ class DagEnv:
     late_event_lookback_days: int
     future_tolerance_hours: int
     start: datetime
+    #: replay every hour from `start` to now once unpaused (TAXIWAY_DAG_CATCHUP=false turns
+    #: it off: `taxiway airflow` does, and backfills the landing hours on disk instead)
+    catchup: bool = True
     topics_dir: str = "topics"
     settle_minutes: int = 10
     curate_timeout_minutes: int = 120
@@ -102,6 +105,18 @@ def _start_hour(text: str | None) -> datetime:
         ) from exc
 
 
+def _flag(text: str | None, default: bool) -> bool:
+    """An on/off environment variable: true/false, 1/0, yes/no, on/off (case-insensitive)."""
+    if text is None or not text.strip():
+        return default
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"TAXIWAY_DAG_CATCHUP `{text}` is not true or false.")
+
+
 def current(name: str | None = None) -> DagEnv:
     """The environment this Airflow runs for (`TAXIWAY_ENV`, default `local`)."""
     deployed = deployment()
@@ -126,6 +141,7 @@ def current(name: str | None = None) -> DagEnv:
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
         future_tolerance_hours=int(pipeline.get("future_tolerance_hours", 1)),
         start=_start_hour(os.environ.get("TAXIWAY_DAG_START") or pipeline.get("start_hour")),
+        catchup=_flag(os.environ.get("TAXIWAY_DAG_CATCHUP"), True),
         topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),
         settle_minutes=int(pipeline.get("settle_minutes", 10)),
         curate_timeout_minutes=int(pipeline.get("curate_timeout_minutes", 120)),

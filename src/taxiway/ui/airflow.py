@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ def environment(s: AirflowSite) -> dict[str, str]:
             # tasks talk to the API server; its default URL assumes port 8080
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{s.url}/execution/",
             "TAXIWAY_ENV": "local",
+            # No catchup: the backfill below runs the landing hours on disk. With catchup on,
+            # unpausing would also queue every hour from the first landing hour to now, and
+            # Airflow 3 ranks backfill runs below scheduled ones, so the data's hours would wait
+            # behind days of empty hours. TAXIWAY_DAG_CATCHUP=true in your shell turns it back on.
+            "TAXIWAY_DAG_CATCHUP": os.environ.get("TAXIWAY_DAG_CATCHUP", "false"),
             "TAXIWAY_DATA_DIR": str(s.data_dir),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(s.dags), env.get("PYTHONPATH")])),
         }
@@ -221,6 +227,12 @@ class AirflowApi:
         )["dag_runs"]
         return found
 
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        """``{task_id: state}`` of one run (for reports when a run does not finish)."""
+        quoted = urllib.parse.quote(run_id, safe="")
+        found = self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances")
+        return {t["task_id"]: t["state"] for t in found["task_instances"]}
+
 
 def wait_for_dag(api: AirflowApi, proc: subprocess.Popen[bytes], timeout: float) -> None:
     """Wait until the dag processor has parsed ``taxiway_hourly`` (it is served by the API)."""
@@ -237,18 +249,22 @@ def wait_for_dag(api: AirflowApi, proc: subprocess.Popen[bytes], timeout: float)
     )
 
 
-def catchup_warning(details: dict[str, Any], hours: list[datetime]) -> str | None:
-    """A warning when unpausing would also replay scheduled hours long before the data."""
+def catchup_warning(
+    details: dict[str, Any], hours: list[datetime], now: datetime | None = None
+) -> str | None:
+    """A warning when unpausing would also replay more than a day of hours beyond the data."""
     start = details.get("start_date")
     if not details.get("catchup") or not start or not hours:
         return None
     begins = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-    if (hours[0] - begins).total_seconds() <= 24 * 3600:
+    now = now or datetime.now(UTC)
+    replayed = (now - begins).total_seconds() / 3600 - len(hours)
+    if replayed <= 24:
         return None
     return (
-        f"warning: `{DAG_ID}` catches up from {begins:%Y-%m-%d}: once unpaused, the "
-        "scheduler also runs every hour since then, one at a time (mostly empty hours). Pause "
-        "it in the UI when the backfill of your hours is done."
+        f"warning: `{DAG_ID}` catches up from {begins:%Y-%m-%dT%H}: once unpaused, the "
+        f"scheduler also runs about {replayed:.0f} more hours up to now, one at a time and ahead "
+        "of the backfill (mostly empty hours). Unset TAXIWAY_DAG_CATCHUP to turn catchup off."
     )
 
 
