@@ -10,7 +10,13 @@ detail is computed only for rejected rows.
 
 from __future__ import annotations
 
-from taxiway.events.contract import EVENT_TYPES, FIELDS, OPTIONAL_STRINGS, REQUIRED
+from taxiway.events.contract import (
+    EVENT_TYPES,
+    FIELDS,
+    OPTIONAL_STRINGS,
+    REQUIRED,
+    REVENUE_RANGE,
+)
 
 TYPED = (*REQUIRED, "received_ts", "revenue", "properties")
 TIDX = {name: i + 1 for i, name in enumerate(TYPED)}  # DuckDB lists are 1-based
@@ -50,9 +56,11 @@ def _wrong() -> list[tuple[str, str]]:
     checks.append(
         (
             "revenue",
-            f"NOT (coalesce({_t('revenue')}, 'NULL') IN ('NULL', {_NUMBER}) OR "
-            f"({_t('revenue')} = 'VARCHAR' AND try_cast({_s('revenue')} AS DECIMAL(18,4)) "
-            "IS NOT NULL))",
+            # a number or a numeric string, that fits: NaN or 1e30 is no revenue, and would
+            # otherwise become a NULL revenue without a word
+            f"NOT (coalesce({_t('revenue')}, 'NULL') = 'NULL' OR "
+            f"({_t('revenue')} IN ({_NUMBER}, 'VARCHAR') AND "
+            f"try_cast({_s('revenue')} AS DECIMAL(18,4)) IS NOT NULL))",
         )
     )
     return checks
@@ -111,8 +119,12 @@ FROM v
 def detail_sql(lookback_days: int, future_hours: int = 1) -> str:
     """A human-readable detail for a classified, rejected row (evaluated on rejects only)."""
     missing = " ".join(f"WHEN {cond} THEN 'missing `{f}`'" for f, cond in _missing())
+    out_of_range = (
+        f" || CASE WHEN {_t('revenue')} IN ({_NUMBER}) THEN '{REVENUE_RANGE}' ELSE '' END"
+    )
     wrong = " ".join(
         f"WHEN {cond} THEN 'field `{f}` is ' || lower(coalesce({_t(f)}, '?'))"
+        + (out_of_range if f == "revenue" else "")
         for f, cond in _wrong()
     )
     return f"""CASE

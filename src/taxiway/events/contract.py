@@ -35,6 +35,10 @@ FIELDS: tuple[str, ...] = (
     "properties",
 )
 
+#: The ``wrong-type`` detail's ending for a revenue that is a JSON number but no
+#: DECIMAL(18,4) value (NaN, Infinity, 1e30): quarantined, never a silent NULL revenue.
+REVENUE_RANGE = " (NaN, Infinity or out of DECIMAL(18,4) range)"
+
 #: Reason codes of quarantined records, in the order the checks apply (first match wins).
 REASONS: tuple[str, ...] = (
     "corrupt-file",  # file-level: the file cannot be decompressed or read at all

@@ -28,6 +28,7 @@ from taxiway.events.contract import (
     FUTURE_TOLERANCE_HOURS,
     OPTIONAL_STRINGS,
     REQUIRED,
+    REVENUE_RANGE,
 )
 
 __all__ = ["EVENT_TYPES", "FIELDS", "FUTURE_TOLERANCE_HOURS", "OPTIONAL_STRINGS", "REQUIRED"]
@@ -207,10 +208,10 @@ def check(
     rtype = json_type(revenue)
     if not (
         rtype == "NULL"
-        or rtype in _NUMBER_TYPES
-        or (rtype == "VARCHAR" and to_decimal(revenue) is not None)
+        or (rtype in (*_NUMBER_TYPES, "VARCHAR") and to_decimal(json_text(revenue)) is not None)
     ):
-        return ("wrong-type", f"field `revenue` is {rtype.lower()}")
+        why = REVENUE_RANGE if rtype in _NUMBER_TYPES else ""
+        return ("wrong-type", f"field `revenue` is {rtype.lower()}{why}")
     event_type = doc["event_type"]
     if event_type not in EVENT_TYPES:
         return (

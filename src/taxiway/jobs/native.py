@@ -1,8 +1,9 @@
 """Classify landing lines with Spark SQL functions: no Python per ordinary line.
 
 Spark's JSON functions cannot reproduce every rule of :mod:`taxiway.jobs.event_rules`
-(DuckDB's semantics): ``from_json`` turns a number into text without saying so, and keeps
-the last of duplicate keys where DuckDB keeps the first. So a line is classified natively
+(DuckDB's semantics): ``from_json`` turns a number into text without saying so, keeps
+the last of duplicate keys where DuckDB keeps the first, and on its own would accept text
+after the object and 'single quotes'. So a line is classified natively
 only when nothing about it is ambiguous, which is what almost every line of a healthy
 stream looks like: a JSON object without duplicate keys or backslash escapes, whose string
 fields do not read like JSON numbers, booleans, objects or arrays, whose timestamps are
@@ -37,26 +38,36 @@ _FLAT_OBJECT = rf"^\{{({_PAIR},)*({_PAIR})?\}}$"
 
 
 def _schema() -> Any:
+    """One-element JSON arrays of the contract's fields as text (see :func:`flag_plain`)."""
     from pyspark.sql import types as T
 
-    return T.StructType([T.StructField(f, T.StringType(), True) for f in FIELDS])
+    return T.ArrayType(T.StructType([T.StructField(f, T.StringType(), True) for f in FIELDS]))
+
+
+#: Jackson accepts what DuckDB rejects unless told otherwise: 'single quotes', NaN/Infinity
+#: (valid to DuckDB, but then the Python rules decide what the field becomes)
+_JSON_OPTIONS = {"allowSingleQuotes": "false", "allowNonNumericNumbers": "false"}
 
 
 def flag_plain(lines: Any, lookback_days: int, future_hours: int) -> Any:
-    """``lines`` plus ``_s`` (the fields as text), ``_ts``, ``_received`` (UTC timestamps)
-    and ``_plain``: true when Spark SQL alone may type the line (see the module doc)."""
+    """``lines`` (``raw``, ``bad_utf8``, ``landing_hour``, ...) plus ``_s`` (the fields as
+    text), ``_ts``, ``_received`` (UTC timestamps) and ``_plain``: true when Spark SQL alone
+    may type the line (see the module doc)."""
     from pyspark.sql import functions as F
 
-    s = F.from_json(F.col("raw"), _schema())
+    # Parsed as the only element of `[` raw `]`: Jackson stops after the first value, so
+    # `{...} trailing` or `{...}{...}` would pass as an object; inside the brackets they
+    # fail, and `{...},{...}` gives two elements
+    parsed = F.from_json(F.concat(F.lit("["), F.col("raw"), F.lit("]")), _schema(), _JSON_OPTIONS)
+    s = F.when(F.size(parsed) == 1, parsed[0])
     keys = F.col("_k")  # a column of its own, so each line's keys are listed once
     ts = F.expr("CAST(try_to_timestamp(_s.event_ts) AS TIMESTAMP_NTZ)")
     received = F.expr("CAST(try_to_timestamp(_s.received_ts) AS TIMESTAMP_NTZ)")
     f = F.col("_s")
     plain = (
-        # rlike sees the text as Java decodes it: invalid UTF-8 shows as U+FFFD, so such
-        # lines (and the rare valid ones holding U+FFFD) go to the Python rules (Spark's
-        # strings keep the bytes as read: a byte-wise `contains` would not see them)
-        ~F.col("raw").rlike("\ufffd")
+        # invalid UTF-8 (found when the files were inspected: Spark's strings keep the bytes
+        # as read) goes to the Python rules, which decode it as DuckDB's reader does
+        ~F.col("bad_utf8")
         # a backslash is a plain byte: `contains` compares bytes (`instr` counts characters
         # and cost twice as much)
         & ~F.col("raw").contains("\\")
@@ -196,9 +207,34 @@ def _keys(path: str) -> set[str]:
     return {tail, quote(tail, safe=uri_safe), quote(tail, safe=uri_safe + keep)}
 
 
-def inspect_files(spark: Any, files: dict[str, tuple[str, Any]]) -> dict[str, tuple[Any, Any]]:
+def bad_utf8_lines(data: bytes) -> list[int]:
+    """The numbers (from 1, lines split at ``\\n``) of the lines that are not valid UTF-8.
+
+    One C-speed decode of the whole text when it is valid (the usual case); else each
+    error's line is found by counting newlines up to it, and decoding resumes after it.
+    """
+    bad: list[int] = []
+    start = 0
+    while True:
+        try:
+            data[start:].decode("utf-8")
+            return bad
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+        line_start = data.rfind(b"\n", 0, at) + 1
+        bad.append(data.count(b"\n", 0, line_start) + 1)
+        end = data.find(b"\n", at)
+        if end < 0:
+            return bad
+        start = end + 1
+
+
+def inspect_files(
+    spark: Any, files: dict[str, tuple[str, Any]]
+) -> dict[str, tuple[Any, Any, list[int]]]:
     """Decompress every file once in Python workers (zlib, C speed) without keeping the
-    text: file URI -> (number of lines, None) or (None, why it cannot be read).
+    text: file URI -> (number of lines, None, lines with invalid UTF-8) or (None, why it
+    cannot be read, []).
 
     Spark's text reader would return a truncated gzip's first lines (or fail the job);
     DuckDB's engine rejects the whole file, once. The line counts also prove the line
@@ -217,16 +253,18 @@ def inspect_files(spark: Any, files: dict[str, tuple[str, Any]]) -> dict[str, tu
         try:
             data = event_rules.decompress(files[uri][0], bytes(item[1]))
         except ValueError as exc:
-            return (uri, None, str(exc))
+            return (uri, None, str(exc), [])
         n = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-        return (uri, n, None)
+        return (uri, n, None, bad_utf8_lines(data))
 
     got = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).map(run).collect()
-    return {uri: (n, err) for uri, n, err in got}
+    return {uri: (n, err, bad) for uri, n, err, bad in got}
 
 
 def read_files_native(
-    spark: Any, files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any]]
+    spark: Any,
+    files: dict[str, tuple[str, Any]],
+    inspected: dict[str, tuple[Any, Any, list[int]]],
 ) -> tuple[Any, list[Any]]:
     """Landing files (URI -> (``source_file``, naive landing hour)) -> (their lines, read by
     Spark's text source with exact line numbers; ``corrupt-file`` rows).
@@ -238,19 +276,22 @@ def read_files_native(
 
     corrupt = [
         event_rules.corrupt_file_row(files[uri][0], files[uri][1], err)
-        for uri, (_n, err) in sorted(inspected.items())
+        for uri, (_n, err, _bad) in sorted(inspected.items())
         if err is not None
     ]
-    good = sorted(uri for uri, (n, err) in inspected.items() if err is None and n)
+    good = sorted(uri for uri, (n, err, _bad) in inspected.items() if err is None and n)
     key_schema = T.StructType(
         [
             T.StructField("_key", T.StringType()),
             T.StructField("source_file", T.StringType()),
             T.StructField("landing_hour", T.TimestampNTZType()),
+            T.StructField("_bad", T.ArrayType(T.LongType())),
         ]
     )
-    keys = [(k, files[uri][0], files[uri][1]) for uri in good for k in _keys(uri)]
-    if len(keys) != len({k for k, _, _ in keys}):
+    keys = [
+        (k, files[uri][0], files[uri][1], inspected[uri][2]) for uri in good for k in _keys(uri)
+    ]
+    if len(keys) != len({k[0] for k in keys}):
         raise RuntimeError("two landing files share year=/month=/day=/hour=/name: cannot map")
     if not good:
         return spark.createDataFrame([], spark_lines_schema()), corrupt
@@ -264,7 +305,9 @@ def read_files_native(
         F.substring_index(F.input_file_name(), "/", -5).alias("_key"),
     )
     mapping = F.broadcast(spark.createDataFrame(keys, key_schema))
-    return lines.join(mapping, "_key").drop("_key"), corrupt
+    joined = lines.join(mapping, "_key")
+    bad = F.array_contains(F.col("_bad"), F.col("line_number"))
+    return joined.withColumn("bad_utf8", bad).drop("_key", "_bad"), corrupt
 
 
 def spark_lines_schema() -> Any:
@@ -277,18 +320,21 @@ def spark_lines_schema() -> Any:
             T.StructField("line_number", T.LongType(), True),
             T.StructField("source_file", T.StringType(), True),
             T.StructField("landing_hour", T.TimestampNTZType(), True),
+            T.StructField("bad_utf8", T.BooleanType(), True),
         ]
     )
 
 
 def check_line_numbers(
-    classified: Any, files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any]]
+    classified: Any,
+    files: dict[str, tuple[str, Any]],
+    inspected: dict[str, tuple[Any, Any, list[int]]],
 ) -> None:
     """Every readable file has exactly its lines, numbered 1..n (else a clear error):
     proves that Spark read each file whole, in order, in one task."""
     from pyspark.sql import functions as F
 
-    expected = {files[uri][0]: n for uri, (n, err) in inspected.items() if err is None and n}
+    expected = {files[uri][0]: n for uri, (n, err, _) in inspected.items() if err is None and n}
     got = {
         name: (count, top)
         for name, count, top in classified.filter("line_number IS NOT NULL")

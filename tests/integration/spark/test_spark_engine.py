@@ -111,6 +111,21 @@ CASES: list[tuple[str, str | None]] = [
     (ev(event_ts="2026-11-22T24:00:00Z"), None),
     ('{"event_id": "x", "event_type": ', "malformed-json"),
     ("[1, 2, 3]", "malformed-json"),
+    # what Spark's JSON parser accepts and DuckDB does not: text after the object, two
+    # objects on one line, single quotes
+    (ev() + " trailing", "malformed-json"),
+    (ev() + ev(), "malformed-json"),
+    (ev().replace('"', "'"), "malformed-json"),
+    (ev() + "  ", None),
+    # NaN is valid JSON to DuckDB; the contract's types decide
+    (ev(event_type="conversion")[:-1] + ', "revenue": NaN}', "wrong-type"),
+    (ev()[:-1] + ', "country": NaN}', None),  # an optional string keeps a number's text
+    (ev(event_type="conversion", revenue=1e30), "wrong-type"),  # no DECIMAL(18,4)
+    (ev(event_type="conversion", revenue=10**15), "wrong-type"),
+    # duplicate keys, also with a space before the colon: the first one counts; a nested
+    # key named like a top-level field is no duplicate
+    (ev()[:-1] + ', "country": "DE", "country" : "FR"}', None),
+    (ev(country="FR", properties={"country": "DE"}), None),
     ("", "malformed-json"),
     ('"just a string"', "malformed-json"),
     ('{"event_id": "\\ud800"}', "malformed-json"),

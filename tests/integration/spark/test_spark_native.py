@@ -81,7 +81,7 @@ def test_misnumbered_lines_stop_the_run_before_anything_is_published(
     files = _files(root, {h: Lake(root).landing_files(h) for h in ALL_HOURS[:1]})
     inspected = native.inspect_files(spark, files)
     lines, _ = native.read_files_native(spark, files, inspected)
-    uri = next(u for u, (n, err) in inspected.items() if n)
-    wrong = {**inspected, uri: (inspected[uri][0] + 1, None)}  # one line more than read
+    uri = next(u for u, (n, _err, _bad) in inspected.items() if n)
+    wrong = {**inspected, uri: (inspected[uri][0] + 1, None, [])}  # one line more than read
     with pytest.raises(RuntimeError, match="did not number the lines"):
         native.check_line_numbers(lines, files, wrong)

@@ -32,6 +32,11 @@ def good(**over: object) -> dict[str, object]:
 
 _DROP = object()
 
+
+def _out_of_range(json_type: str) -> str:
+    return f"field `revenue` is {json_type} (NaN, Infinity or out of DECIMAL(18,4) range)"
+
+
 CASES: list[tuple[str, str | None, str]] = [
     (json.dumps(good()), None, ""),
     (json.dumps(good(revenue="12.50", event_type="conversion")), None, ""),
@@ -46,6 +51,11 @@ CASES: list[tuple[str, str | None, str]] = [
     (json.dumps(good(anonymous_id=123)), "wrong-type", "field `anonymous_id` is ubigint"),
     (json.dumps(good(revenue="lots")), "wrong-type", "field `revenue` is varchar"),
     (json.dumps(good(properties="n/a")), "wrong-type", "field `properties` is varchar"),
+    # a JSON number that is no DECIMAL(18,4) value is quarantined, not a NULL revenue
+    (json.dumps(good()).replace("}}", '}, "revenue": NaN}'), "wrong-type", _out_of_range("double")),
+    (json.dumps(good(revenue=-1e30)), "wrong-type", _out_of_range("double")),
+    (json.dumps(good(revenue=10**14)), "wrong-type", _out_of_range("ubigint")),
+    (json.dumps(good(revenue=-(10**14) + 1)), None, ""),
     (json.dumps(good(properties=[1])), "wrong-type", "field `properties` is array"),
     (json.dumps(good(event_type="hover")), "unknown-event-type", "event_type `hover`"),
     (json.dumps(good(event_ts="yesterday")), "bad-timestamp", "event_ts `yesterday`"),
