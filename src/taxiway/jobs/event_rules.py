@@ -64,12 +64,66 @@ def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class NonFinite(float):
+    """A NaN or infinity DuckDB accepted in another spelling (``nan``, ``-INF``,
+    ``infinity``); keeps that spelling, which DuckDB's ``json_transform`` returns as text."""
+
+    text: str
+
+    def __new__(cls, text: str) -> NonFinite:
+        sign = -1.0 if text.startswith("-") else 1.0
+        is_nan = text.lstrip("-").lower().startswith("nan")
+        obj = super().__new__(cls, math.nan if is_nan else sign * math.inf)
+        obj.text = text
+        return obj
+
+
+#: DuckDB's JSON reader (yyjson) also takes a trailing comma in an object or array and
+#: NaN/Infinity in any case (``nan``, ``-inf``, ``Infinity``); Python's does not. A string
+#: is matched first so that nothing inside one is touched.
+_LENIENT = re.compile(
+    r'"(?:[^"\\]|\\.)*"|,(?=[ \t\r\n]*[}\]])|(?<![\w.+-])-?(?:nan|inf(?:inity)?)(?![\w.])',
+    re.IGNORECASE,
+)
+#: marks a NaN/infinity (as a JSON string) between the rewrite and :func:`_mark_non_finite`
+_MARK = "\ue000taxiway-non-finite\ue000"
+_MARKED = re.compile(f'"{_MARK}([^"]*)"')
+
+
+def _lenient(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.startswith('"'):
+        return token
+    if token == ",":  # dropped only after a value: `{,}` and `[1,,]` stay invalid
+        before = match.string[: match.start()].rstrip(" \t\r\n")[-1:]
+        return token if before in ("{", "[", ",", "") else ""
+    return json.dumps(_MARK + token)
+
+
+def _mark_non_finite(value: Any) -> Any:
+    """Top-level marked strings -> :class:`NonFinite` (nested ones stay marked until
+    :func:`json_text` writes them back in their spelling)."""
+    if isinstance(value, dict):
+        return {
+            k: NonFinite(v[len(_MARK) :]) if isinstance(v, str) and v.startswith(_MARK) else v
+            for k, v in value.items()
+        }
+    return value
+
+
 def parse_json(raw: str) -> tuple[bool, Any]:
-    """(is valid JSON, value); rejects lone surrogates like DuckDB does."""
+    """(is valid JSON, value); rejects lone surrogates like DuckDB does, and accepts what
+    else DuckDB accepts (a trailing comma; NaN and infinities in any spelling)."""
     try:
         value = json.loads(raw, object_pairs_hook=_first_wins)
     except ValueError:
-        return False, None
+        lenient = _LENIENT.sub(_lenient, raw)
+        if lenient == raw:
+            return False, None
+        try:  # the rare line only DuckDB's reader takes: parse it again, rewritten
+            value = _mark_non_finite(json.loads(lenient, object_pairs_hook=_first_wins))
+        except ValueError:
+            return False, None
     if _SURROGATE.search(raw):
         try:  # a lone surrogate survives json.loads but is not valid UTF-8 text
             json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -105,13 +159,16 @@ def json_text(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, NonFinite):
+        return value.text
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _MARKED.sub(r"\1", text) if _MARK in text else text
 
 
 def to_decimal(text: str | None) -> Decimal | None:

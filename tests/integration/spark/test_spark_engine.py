@@ -120,6 +120,10 @@ CASES: list[tuple[str, str | None]] = [
     # NaN is valid JSON to DuckDB; the contract's types decide
     (ev(event_type="conversion")[:-1] + ', "revenue": NaN}', "wrong-type"),
     (ev()[:-1] + ', "country": NaN}', None),  # an optional string keeps a number's text
+    (ev()[:-1] + ', "country": nan, "channel": -INF}', None),  # kept as spelled
+    (ev(event_type="conversion")[:-1] + ', "revenue": -inf}', "wrong-type"),
+    (ev(properties=DROP)[:-1] + ', "properties": {"k": [1, -nan,],},}', None),  # valid to DuckDB
+    ('{"event_id": "x",,}', "malformed-json"),
     (ev(event_type="conversion", revenue=1e30), "wrong-type"),  # no DECIMAL(18,4)
     (ev(event_type="conversion", revenue=10**15), "wrong-type"),
     # duplicate keys, also with a space before the colon: the first one counts; a nested

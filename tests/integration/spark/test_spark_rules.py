@@ -89,6 +89,18 @@ JSON_VALUES = [
     "1.5e-7", "0.30000000000000004", "5e-324", "1.7976931348623157e308", "NaN", "-Infinity",
     '"caf\\u00e9\\/"', '{"x": 1, "y": "caf\\u00e9", "z": [1, 2.50, null]}', "[1e2, 100]",
     "{}", "[]", '"x\\ny"',
+    # what DuckDB's reader takes beyond JSON: NaN and infinities in any case, trailing commas
+    "nan", "-NaN", "INF", "-inf", "infinity", "-Infinity", '[1, nan, "inf",]',
+    '{"x": -inf, "y": [1, 2,], }', '{"s": "a,}", "t": "nan",}',
+]  # fmt: skip
+
+#: whole lines: DuckDB's `json_valid` and the rules' parser must agree on every one
+DOCUMENTS = [
+    '{"a":1,}', '{"a":1 ,\t}', '{"a":[1,2,],}', '{"a":{"b":1,},}', '{,}', '{"a":[,]}',
+    '{"a":[1,,]}', '{"a":1,,}', '[1,]', '{"a":"x,}"}', '{"a":"x",}', '{"a":+nan}',
+    '{"a":+inf}', '{"a":Infinit}', '{"a":nana}', '{"a":infx}', '{"a":1nan}', '{"a":-nan}',
+    '{"a":NAN, "b":Inf}', '{"a":"\\"nan\\","}', '{"a":1}', '{"a":1e400}', '{"a":.5}',
+    '{"a":1}x', '{"a":tru}', '{"a":1,}}', '{"a":"\\",}"}',
 ]  # fmt: skip
 
 
@@ -130,6 +142,13 @@ def test_json_types_and_texts_like_duckdb() -> None:
         ok, parsed = event_rules.parse_json(doc)
         assert ok and event_rules.json_type(parsed["a"]) == types[0], value
         assert event_rules.json_text(parsed["a"]) == text, value
+
+
+def test_json_documents_are_valid_exactly_when_duckdb_says_so() -> None:
+    con = _duck()
+    for doc in DOCUMENTS:
+        (valid,) = con.execute("SELECT json_valid(?)", [doc]).fetchone()  # type: ignore[misc]
+        assert event_rules.parse_json(doc)[0] == valid, doc
 
 
 def test_the_job_uses_the_one_contract() -> None:
