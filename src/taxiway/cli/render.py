@@ -124,8 +124,12 @@ def fail(message: str) -> None:
 
 
 def info(*parts: str | tuple[str, str]) -> None:
-    """A status line on stderr; plain strings print as is, ``(text, style)`` pairs styled."""
-    err_console.print(Text.assemble(*parts))
+    """A status line on stderr; plain strings print as is, ``(text, style)`` pairs styled.
+
+    Never broken by rich (``soft_wrap``): a path, URL or password in it stays on one line
+    in a log file or a pipe, where rich would wrap at 80 columns.
+    """
+    err_console.print(Text.assemble(*parts), soft_wrap=True)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:

@@ -75,7 +75,7 @@ def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [*CLI, "--port", str(port), "--home", str(home), "--data-dir", str(data)],
-            env={**os.environ, "COLUMNS": "300"},
+            env=os.environ,  # no COLUMNS: status lines are never wrapped, even in a file
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -215,7 +215,7 @@ def test_a_busy_port_is_a_clear_error_before_anything_starts(tmp_path: Path) -> 
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "COLUMNS": "300"},
+            env=os.environ,  # no COLUMNS: status lines are never wrapped, even in a file
         )
     assert proc.returncode == 2, proc.stderr
     assert f"Port `{port}` is in use" in proc.stderr
