@@ -65,14 +65,15 @@ def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class NonFinite(float):
-    """A NaN or infinity DuckDB accepted in another spelling (``nan``, ``-INF``,
-    ``infinity``); keeps that spelling, which DuckDB's ``json_transform`` returns as text."""
+    """A NaN or infinity as DuckDB reads it: spelled ``nan``, ``-INF``, ``infinity``, or a
+    number too large for a double (``1e400``). Keeps that spelling, which DuckDB's
+    ``json_transform`` returns as the text."""
 
     text: str
 
     def __new__(cls, text: str) -> NonFinite:
         sign = -1.0 if text.startswith("-") else 1.0
-        is_nan = text.lstrip("-").lower().startswith("nan")
+        is_nan = text.lstrip("-").lower().startswith("nan")  # else an infinity
         obj = super().__new__(cls, math.nan if is_nan else sign * math.inf)
         obj.text = text
         return obj
@@ -111,17 +112,33 @@ def _mark_non_finite(value: Any) -> Any:
     return value
 
 
+#: a number that may overflow a double: an exponent of three digits, or 309 digits
+_HUGE = re.compile(r"[eE]\+?[0-9]{3}|[0-9]{309}")
+
+
+def _parse_float(text: str) -> Any:
+    """A JSON number with a fraction or exponent; one that overflows stays as written
+    (marked, like a spelled NaN), as DuckDB keeps it."""
+    value = float(text)
+    return _MARK + text if math.isinf(value) else value
+
+
 def parse_json(raw: str) -> tuple[bool, Any]:
     """(is valid JSON, value); rejects lone surrogates like DuckDB does, and accepts what
     else DuckDB accepts (a trailing comma; NaN and infinities in any spelling)."""
+    hooks = {"parse_float": _parse_float} if _HUGE.search(raw) else {}
     try:
-        value = json.loads(raw, object_pairs_hook=_first_wins)
+        value = json.loads(raw, object_pairs_hook=_first_wins, **hooks)  # type: ignore[arg-type]
+        if hooks:
+            value = _mark_non_finite(value)
     except ValueError:
         lenient = _LENIENT.sub(_lenient, raw)
         if lenient == raw:
             return False, None
         try:  # the rare line only DuckDB's reader takes: parse it again, rewritten
-            value = _mark_non_finite(json.loads(lenient, object_pairs_hook=_first_wins))
+            value = _mark_non_finite(
+                json.loads(lenient, object_pairs_hook=_first_wins, parse_float=_parse_float)
+            )
         except ValueError:
             return False, None
     if _SURROGATE.search(raw):
@@ -168,7 +185,39 @@ def json_text(value: Any) -> str | None:
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _EXPONENT.search(text):  # Python wrote a double in exponent form: write it as DuckDB
+        text = _NUMBER_OR_STRING.sub(_duckdb_number, text)
     return _MARKED.sub(r"\1", text) if _MARK in text else text
+
+
+_EXPONENT = re.compile(r"[0-9]e[+-]")
+_NUMBER_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9.]+e[+-][0-9]+')
+
+
+def _duckdb_number(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token if token.startswith('"') else nested_double(float(token))
+
+
+def nested_double(x: float) -> str:
+    """A double inside an object or array, as DuckDB (yyjson) writes it: the shortest
+    digits, positional between 1e-6 and 1e21 (``10000000000000000.0``, ``0.00001``), else
+    an exponent without ``+`` or leading zeros (``1.5e-7``, ``1e21``)."""
+    if x == 0 or not math.isfinite(x):
+        return json.dumps(x)
+    _sign, digits_tuple, exponent = Decimal(repr(abs(x))).normalize().as_tuple()
+    digits = "".join(map(str, digits_tuple))
+    k, n = len(digits), len(digits) + int(exponent)  # x = 0.<digits> * 10**n
+    if -6 < n <= 21:
+        if k <= n:
+            text = digits + "0" * (n - k) + ".0"
+        elif n > 0:
+            text = f"{digits[:n]}.{digits[n:]}"
+        else:
+            text = "0." + "0" * -n + digits
+    else:
+        text = digits[0] + (f".{digits[1:]}" if k > 1 else "") + f"e{n - 1}"
+    return ("-" if x < 0 else "") + text
 
 
 def to_decimal(text: str | None) -> Decimal | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import random
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +94,8 @@ JSON_VALUES = [
     # what DuckDB's reader takes beyond JSON: NaN and infinities in any case, trailing commas
     "nan", "-NaN", "INF", "-inf", "infinity", "-Infinity", '[1, nan, "inf",]',
     '{"x": -inf, "y": [1, 2,], }', '{"s": "a,}", "t": "nan",}',
+    # doubles too large to read: DuckDB keeps them as written, at the top and nested
+    "1e400", "-1E999", "1" + "0" * 309 + ".5", '{"x": [1e400, 2e308]}',
 ]  # fmt: skip
 
 #: whole lines: DuckDB's `json_valid` and the rules' parser must agree on every one
@@ -142,6 +146,30 @@ def test_json_types_and_texts_like_duckdb() -> None:
         ok, parsed = event_rules.parse_json(doc)
         assert ok and event_rules.json_type(parsed["a"]) == types[0], value
         assert event_rules.json_text(parsed["a"]) == text, value
+
+
+def test_doubles_inside_objects_are_written_like_duckdb() -> None:
+    """DuckDB writes a nested double its own way (``1.5e-7``, ``10000000000000000.0``), not
+    as Python's ``repr``: every magnitude and random bit patterns, at the top and nested."""
+    rng = random.Random(7)
+    values = ["1e16", "1e15", "1.5e-7", "1e-5", "1e-6", "1e-7", "1e21", "1e20", "5e-324",
+              "1.7976931348623157e308", "-2.5e-9", "4.35e+17", "123456789012345678901234.5"]  # fmt: skip
+    for _ in range(1000):
+        values.append(repr(rng.random() * 10.0 ** rng.randint(-30, 30)))
+        bits = struct.unpack("d", struct.pack("Q", rng.getrandbits(63)))[0]
+        values.append(repr(bits))
+    docs = [f'{{"a": {v}, "p": {{"x": [{v}, 1]}}}}' for v in values if v not in ("nan", "inf")]
+    got = _duck().execute(
+        """SELECT d, json_type(d, '$.a'), json_transform(d, '{"a": "VARCHAR", "p": "VARCHAR"}')
+        FROM unnest(?) t(d)""",
+        [docs],
+    )
+    for doc, duck_type, duck in got.fetchall():
+        ok, parsed = event_rules.parse_json(doc)
+        assert ok, doc
+        mine = (event_rules.json_type(parsed["a"]), event_rules.json_text(parsed["a"]))
+        assert mine == (duck_type, duck["a"]), doc
+        assert event_rules.json_text(parsed["p"]) == duck["p"], doc
 
 
 def test_json_documents_are_valid_exactly_when_duckdb_says_so() -> None:
