@@ -53,15 +53,41 @@ _DECIMAL_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point
 _UTC = timezone.utc
 
 
+class DuplicateKeys(dict):  # type: ignore[type-arg]
+    """An object with a repeated key: lookups see the first value (as DuckDB's do), and
+    ``pairs`` keeps every pair, which DuckDB writes back when the object is nested text."""
+
+    pairs: list[tuple[str, Any]]
+
+
 def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Like DuckDB (yyjson): of duplicate keys, the first one counts."""
     d = dict(pairs)
     if len(d) == len(pairs):
         return d
-    out: dict[str, Any] = {}
+    out = DuplicateKeys()
     for k, v in pairs:
         out.setdefault(k, v)
+    out.pairs = pairs
     return out
+
+
+def _has_duplicate_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return isinstance(value, DuplicateKeys) or any(map(_has_duplicate_keys, value.values()))
+    return isinstance(value, list) and any(map(_has_duplicate_keys, value))
+
+
+def _write_every_pair(value: Any) -> str:
+    """Compact JSON like ``json.dumps``, but every pair of a :class:`DuplicateKeys`."""
+    if isinstance(value, dict):
+        pairs = value.pairs if isinstance(value, DuplicateKeys) else value.items()
+        return (
+            "{" + ",".join(f"{_write_every_pair(k)}:{_write_every_pair(v)}" for k, v in pairs) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ",".join(map(_write_every_pair, value)) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 class NonFinite(float):
@@ -184,7 +210,10 @@ def json_text(value: Any) -> str | None:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _has_duplicate_keys(value):
+        text = _write_every_pair(value)
+    else:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     if _EXPONENT.search(text):  # Python wrote a double in exponent form: write it as DuckDB
         text = _NUMBER_OR_STRING.sub(_duckdb_number, text)
     return _MARKED.sub(r"\1", text) if _MARK in text else text
