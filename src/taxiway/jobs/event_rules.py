@@ -12,6 +12,7 @@ engines against each other, line for line.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -46,10 +47,16 @@ _NONE_FIELDS = (None,) * len(FIELDS)
 #: hour with any number of leading zeros, an empty minute (`05:`) or second (`05:10:`)
 _TS = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ][ \t\n\v\f\r]*(\d{1,10}):(?:(\d{1,2})(?::(?:(\d{1,2})(?:\.(\d*))?)?)?)?"
-    # an offset: +hh, +hhmm, +hh:mm or +hh:mm:ss (seconds only in the colon form)
-    r"(?:(Z)|([+-])(\d\d)(?:(\d\d)|:(\d\d)(?::(\d\d))?)?| ([A-Za-z][A-Za-z0-9_+\-/]*))? *"
+    # Z, an offset (+hh, +hhmm, +hh:mm or +hh:mm:ss: seconds only in the colon form) or a
+    # zone name, then any blanks; or blanks that start with a space
+    r"(?:(?:(Z)|([+-])(\d\d)(?:(\d\d)|:(\d\d)(?::(\d\d))?)?| ([A-Za-z][A-Za-z0-9_+\-/]*))"
+    r"[ \t\n\v\f\r]*| [ \t\n\v\f\r]*)?",
+    re.ASCII,  # DuckDB's digits are 0-9 only (Python's \d also matches ١٢)
 )
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:_\d+)*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:_\d+)*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+#: what DuckDB trims around a number it casts: ASCII blanks only (Python's strip() also
+#: takes U+00A0 and the other Unicode spaces)
+_BLANKS = " \t\n\v\f\r"
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _CENT = Decimal("0.0001")
 _DECIMAL_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4): 14 digits before the point
@@ -171,8 +178,11 @@ def parse_json(raw: str) -> tuple[bool, Any]:
         except ValueError:
             return False, None
     if _SURROGATE.search(raw):
-        try:  # a lone surrogate survives json.loads but is not valid UTF-8 text
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        # A lone surrogate survives json.loads but is not valid UTF-8 text; look at every
+        # pair (the value keeps only the first of duplicate keys, and keys count too).
+        every_pair = json.loads(_LENIENT.sub(_lenient, raw), object_pairs_hook=list)
+        try:
+            json.dumps(every_pair, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             return False, None
     return True, value
@@ -256,7 +266,7 @@ def to_decimal(text: str | None) -> Decimal | None:
     """``try_cast(text AS DECIMAL(18,4))``: None when not a finite number that fits."""
     if text is None:
         return None
-    s = text.strip()
+    s = text.strip(_BLANKS)
     if not _DECIMAL.fullmatch(s):
         return None
     try:
@@ -293,13 +303,21 @@ def parse_ts(text: str) -> datetime | None:
     return ts  # "Z" or no zone: UTC, the session time zone of both engines
 
 
+@functools.lru_cache(maxsize=1)
+def _zone_keys() -> dict[str, str]:
+    """Lower-cased IANA zone name -> the name: DuckDB (ICU) takes any case."""
+    from zoneinfo import available_timezones
+
+    return {key.lower(): key for key in available_timezones()}
+
+
 def _in_zone(ts: datetime, name: str) -> datetime | None:
     if name.upper() in ("UTC", "GMT"):
         return ts
     try:
         from zoneinfo import ZoneInfo
 
-        zone = ZoneInfo(name)
+        zone = ZoneInfo(_zone_keys().get(name.lower(), name))
     except (ValueError, KeyError, OSError, ImportError):
         return None
     # Around a DST switch a wall time is ambiguous or does not exist; DuckDB (ICU) then takes
