@@ -264,3 +264,38 @@ def test_plain_lines_are_typed_by_spark_sql_and_only_the_rest_by_python(
     rejected_lines = sum(truth.quarantined.values()) - len(rejects)
     assert counts[False] >= rejected_lines, "every reject goes through the Python rules"
     assert counts[True] >= 0.9 * lines_in, counts  # healthy lines never leave the JVM
+
+
+@pytest.mark.parametrize("classify", ["python", "native"])
+def test_random_lines_curate_and_quarantine_exactly_as_duckdb(
+    spark: Any, tmp_path: Path, classify: str
+) -> None:
+    """20,000 events (fuzz_lines: half healthy, half mutated; ids drawn from 12,000, so
+    many are duplicates): the Spark engine's quarantine and curated rows equal DuckDB's,
+    row for row. The
+    native path types only the lines it calls plain; a line it wrongly called plain
+    would show up here as a different row."""
+    import fuzz_lines
+
+    lines = fuzz_lines.lines(seed=11, n=20_000, ids=12_000, healthy=0.5)
+    results = {}
+    for name, engine in (("duckdb", DuckDBEngine()), ("spark", SparkEngine(classify=classify))):
+        lake, path = _write(tmp_path / name, lines)
+        results[name] = (_run(engine, lake, path), lake)
+    (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
+    q = quarantine(lake.root)
+    assert q == quarantine(duck.root)
+    assert curated(lake.root) == curated(duck.root)
+    assert r_spark.hours == r_duck.hours
+    counts = r_spark.hours[HOUR]
+    assert counts.input_records == len(lines) and counts.balanced
+    assert counts.quarantined > 1_000 and counts.duplicates > 1_000
+    assert counts.curated_new > 5_000  # typed values of thousands of rows compared
+    assert len({reason for _, _, reason, _ in q.values()}) >= 7  # every line-level reason
+    if classify == "native":  # and about half the lines were typed by Spark SQL alone
+        from taxiway.jobs import native, spark_core
+
+        raw = [(line, i, "f", HOUR.replace(tzinfo=None), False) for i, line in enumerate(lines)]
+        frame = spark.createDataFrame(raw, schema=spark_core.lines_schema())
+        plain = native.flag_plain(frame, 7, 1).filter("_plain").count()
+        assert plain > 8_000, plain

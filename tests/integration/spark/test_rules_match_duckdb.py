@@ -9,56 +9,17 @@ leniencies (trailing commas, ``nan``, ``05:`` as a time, ``+hhmm`` offsets) were
 
 from __future__ import annotations
 
-import json
-import random
-from datetime import datetime
 from typing import Any
 
 import duckdb
+import fuzz_lines
 import pyarrow as pa
 import pytest
+from fuzz_lines import HOUR
 
 from taxiway.engines import curate_sql
 from taxiway.events.contract import FIELDS
 from taxiway.jobs import event_rules
-
-HOUR = datetime(2026, 11, 23, 5)
-TOKENS = (
-    '"', ",", ":", "{", "}", "[", "]", " ", "\\", "nan", "-INF", "1e400", "-", "0", ".",
-    "e", "null", "true", "\\u00e9", "\\ud800", "Z", "+01:00", "+0130", "T", "\t", "é",
-    "\x00", "\x7f", "24:00:00", "2026-11-23", "1.5e-7", "1e16", '"event_id"', '"revenue"',
-    '"properties"', "Europe/Berlin", " UTC",
-)  # fmt: skip
-TIMES = (
-    "2026-11-23T05:10:00Z", "2026-11-23T05:10:00.5+01:00", "2026-11-23 05:10",
-    "2026-11-23T05:10:00 Europe/Berlin", "2026-11-22T24:00:00-0530", "2026-11-01T05:00:00Z",
-)  # fmt: skip
-VALUES = ("x", 1, 1.5, None, True, {"k": 1}, [1], "12.5", 1e-7, -3, "", "2026-11-23T05:00:00Z")
-
-
-def _event(rng: random.Random) -> str:
-    doc: dict[str, Any] = {
-        "event_id": f"e{rng.randint(0, 9)}",
-        "event_type": rng.choice(["click", "conversion", "page_view", "Click"]),
-        "event_ts": rng.choice(TIMES),
-        "anonymous_id": "a1",
-    }
-    for field in rng.sample(FIELDS, rng.randint(0, 5)):
-        doc[field] = rng.choice(VALUES)
-    return json.dumps(doc, separators=rng.choice([(",", ":"), (", ", ": ")]))
-
-
-def _mutate(rng: random.Random, line: str) -> str:
-    for _ in range(rng.randint(0, 3)):
-        i, op = rng.randint(0, len(line)), rng.random()
-        if op < 0.4:
-            line = line[:i] + rng.choice(TOKENS) + line[i:]
-        elif op < 0.7:
-            line = line[:i] + line[i + rng.randint(1, 4) :]
-        else:
-            j = rng.randint(0, len(line))
-            line = line[:i] + line[j : j + 5] + line[i:]
-    return line
 
 
 def _duckdb(lines: list[str]) -> list[dict[str, Any]]:
@@ -87,9 +48,7 @@ def _duckdb(lines: list[str]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_random_lines_get_the_same_reason_detail_and_values(seed: int) -> None:
-    rng = random.Random(seed)
-    lines = [_mutate(rng, _event(rng)) for _ in range(20_000)]
-    lines = [line for line in lines if "\n" not in line and "\r" not in line]
+    lines = fuzz_lines.lines(seed, 20_000)
     duck = _duckdb(lines)
     assert len(duck) == len(lines)
     rules = event_rules.classify_lines(((line, 1, "f", HOUR, False) for line in lines), 7, 1)
