@@ -44,7 +44,7 @@ _ABSENT = object()
 _NUMBER_TYPES = ("BIGINT", "UBIGINT", "DOUBLE")
 _NONE_FIELDS = (None,) * len(FIELDS)
 #: DuckDB's TIMESTAMPTZ cast, as measured (test_spark_rules.py): blanks after the `T`, an
-#: hour with any number of leading zeros, an empty minute (`05:`) or second (`05:10:`)
+#: hour of up to ten digits (`0005`), an empty minute (`05:`) or second (`05:10:`)
 _TS = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ][ \t\n\v\f\r]*(\d{1,10}):(?:(\d{1,2})(?::(?:(\d{1,2})(?:\.(\d*))?)?)?)?"
     # Z, an offset (+hh, +hhmm, +hh:mm or +hh:mm:ss: seconds only in the colon form) or a
@@ -101,9 +101,8 @@ def _write_every_pair(value: Any) -> str:
 
 
 class NonFinite(float):
-    """A NaN or infinity as DuckDB reads it: spelled ``nan``, ``-INF``, ``infinity``, or a
-    number too large for a double (``1e400``). Keeps that spelling, which DuckDB's
-    ``json_transform`` returns as the text."""
+    """A NaN or infinity DuckDB accepted in another spelling (``nan``, ``-INF``,
+    ``infinity``); keeps that spelling, which DuckDB's ``json_transform`` returns as text."""
 
     text: str
 
@@ -148,33 +147,17 @@ def _mark_non_finite(value: Any) -> Any:
     return value
 
 
-#: a number that may overflow a double: an exponent of three digits, or 309 digits
-_HUGE = re.compile(r"[eE]\+?[0-9]{3}|[0-9]{309}")
-
-
-def _parse_float(text: str) -> Any:
-    """A JSON number with a fraction or exponent; one that overflows stays as written
-    (marked, like a spelled NaN), as DuckDB keeps it."""
-    value = float(text)
-    return _MARK + text if math.isinf(value) else value
-
-
 def parse_json(raw: str) -> tuple[bool, Any]:
     """(is valid JSON, value); rejects lone surrogates like DuckDB does, and accepts what
     else DuckDB accepts (a trailing comma; NaN and infinities in any spelling)."""
-    hooks = {"parse_float": _parse_float} if _HUGE.search(raw) else {}
     try:
-        value = json.loads(raw, object_pairs_hook=_first_wins, **hooks)  # type: ignore[arg-type]
-        if hooks:
-            value = _mark_non_finite(value)
+        value = json.loads(raw, object_pairs_hook=_first_wins)
     except ValueError:
         lenient = _LENIENT.sub(_lenient, raw)
         if lenient == raw:
             return False, None
         try:  # the rare line only DuckDB's reader takes: parse it again, rewritten
-            value = _mark_non_finite(
-                json.loads(lenient, object_pairs_hook=_first_wins, parse_float=_parse_float)
-            )
+            value = _mark_non_finite(json.loads(lenient, object_pairs_hook=_first_wins))
         except ValueError:
             return False, None
     if _SURROGATE.search(raw):

@@ -1,5 +1,8 @@
 """Random landing lines for differential tests: valid events, mutated at random.
 
+Nothing the engines are known to read differently (docs/spark.md, "Known differences
+from DuckDB"): no number too large for a double (`1e400`), no `UTC+01:00` zone.
+
 Characters are inserted (quotes, commas, brackets, NaN, huge numbers, escapes, odd
 timestamps and zones), deleted or copied, so that every line-level reason and many odd
 but valid lines come out. Seeded: the same seed gives the same lines.
@@ -16,10 +19,10 @@ from taxiway.events.contract import FIELDS
 
 HOUR = datetime(2026, 11, 23, 5)
 TOKENS = (
-    '"', ",", ":", "{", "}", "[", "]", " ", "\\", "nan", "-INF", "1e400", "-", "0", ".",
+    '"', ",", ":", "{", "}", "[", "]", " ", "\\", "nan", "-INF", "-", "0", ".",
     "e", "null", "true", "\\u00e9", "\\ud800", "Z", "+01:00", "+0130", "T", "\t", "é",
     "\x00", "\x7f", "24:00:00", "2026-11-23", "1.5e-7", "1e16", '"event_id"', '"revenue"',
-    '"properties"', "Europe/Berlin", " UTC",
+    '"properties"', "Europe/Berlin",
 )  # fmt: skip
 TIMES = (
     "2026-11-23T05:10:00Z", "2026-11-23T05:10:00.5+01:00", "2026-11-23 05:10",

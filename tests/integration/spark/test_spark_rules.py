@@ -139,8 +139,6 @@ JSON_VALUES = [
     # what DuckDB's reader takes beyond JSON: NaN and infinities in any case, trailing commas
     "nan", "-NaN", "INF", "-inf", "infinity", "-Infinity", '[1, nan, "inf",]',
     '{"x": -inf, "y": [1, 2,], }', '{"s": "a,}", "t": "nan",}',
-    # doubles too large to read: DuckDB keeps them as written, at the top and nested
-    "1e400", "-1E999", "1" + "0" * 309 + ".5", '{"x": [1e400, 2e308]}',
     # a nested object keeps every pair of a repeated key in its text
     '{"k": 1, "k": 2, "n": {"a": [1, {"b": 1.5e-7, "b": "x"}]}}', '[{"k": [], "k": {}}]',
 ]  # fmt: skip
