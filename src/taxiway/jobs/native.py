@@ -210,23 +210,23 @@ def _keys(path: str) -> set[str]:
 def bad_utf8_lines(data: bytes) -> list[int]:
     """The numbers (from 1, lines split at ``\\n``) of the lines that are not valid UTF-8.
 
-    One C-speed decode of the whole text when it is valid (the usual case); else each
-    error's line is found by counting newlines up to it, and decoding resumes after it.
+    One C-speed decode of the whole text when it is valid (the usual case); else the lines
+    from the first bad one on are decoded one by one (linear, however many are bad). A
+    newline byte is never part of a UTF-8 sequence, so the text is valid exactly when
+    every line is.
     """
-    bad: list[int] = []
-    start = 0
-    while True:
+    try:
+        data.decode("utf-8")
+        return []
+    except UnicodeDecodeError as exc:
+        first = data.rfind(b"\n", 0, exc.start) + 1
+    bad = []
+    for number, line in enumerate(data[first:].split(b"\n"), data.count(b"\n", 0, first) + 1):
         try:
-            data[start:].decode("utf-8")
-            return bad
-        except UnicodeDecodeError as exc:
-            at = start + exc.start
-        line_start = data.rfind(b"\n", 0, at) + 1
-        bad.append(data.count(b"\n", 0, line_start) + 1)
-        end = data.find(b"\n", at)
-        if end < 0:
-            return bad
-        start = end + 1
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(number)
+    return bad
 
 
 def inspect_files(
