@@ -105,16 +105,16 @@ def _start_hour(text: str | None) -> datetime:
         ) from exc
 
 
-def _flag(text: str | None, default: bool) -> bool:
+def _flag(name: str, default: bool) -> bool:
     """An on/off environment variable: true/false, 1/0, yes/no, on/off (case-insensitive)."""
-    if text is None or not text.strip():
+    text = os.environ.get(name, "").strip()
+    if not text:
         return default
-    value = text.strip().lower()
-    if value in ("1", "true", "yes", "on"):
+    if text.lower() in ("1", "true", "yes", "on"):
         return True
-    if value in ("0", "false", "no", "off"):
+    if text.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"TAXIWAY_DAG_CATCHUP `{text}` is not true or false.")
+    raise ValueError(f"{name} `{text}` is not true or false.")
 
 
 def current(name: str | None = None) -> DagEnv:
@@ -141,7 +141,7 @@ def current(name: str | None = None) -> DagEnv:
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
         future_tolerance_hours=int(pipeline.get("future_tolerance_hours", 1)),
         start=_start_hour(os.environ.get("TAXIWAY_DAG_START") or pipeline.get("start_hour")),
-        catchup=_flag(os.environ.get("TAXIWAY_DAG_CATCHUP"), True),
+        catchup=_flag("TAXIWAY_DAG_CATCHUP", True),
         topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),
         settle_minutes=int(pipeline.get("settle_minutes", 10)),
         curate_timeout_minutes=int(pipeline.get("curate_timeout_minutes", 120)),

@@ -181,6 +181,24 @@ def _run(engine: Any, lake: Lake, path: Path) -> Any:
     return result
 
 
+def _same_as_duckdb(
+    tmp_path: Path, lines: list[str], classify: str, extra: bytes = b"", threads: int | None = None
+) -> tuple[Any, dict[Any, Any], Lake]:
+    """Curate one file of ``lines`` with DuckDB and with Spark; check that quarantine,
+    curated rows and counts are equal; return (Spark's result, its quarantine, its lake)."""
+    results = {}
+    engines = (("duckdb", DuckDBEngine(threads=threads)), ("spark", SparkEngine(classify=classify)))
+    for name, engine in engines:
+        lake, path = _write(tmp_path / name, lines, extra)
+        results[name] = (_run(engine, lake, path), lake)
+    (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
+    q = quarantine(lake.root)
+    assert q == quarantine(duck.root)
+    assert curated(lake.root) == curated(duck.root)
+    assert r_spark.hours == r_duck.hours
+    return r_spark, q, lake
+
+
 @pytest.mark.parametrize("classify", ["python", "native"])
 def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
     spark: Any, tmp_path: Path, classify: str
@@ -190,16 +208,7 @@ def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
     dup_keys = '{"event_id": "dk", "event_id": "dk2", "event_type": "click", '
     lines.append(dup_keys + '"event_ts": "2026-11-23T05:00:00Z", "anonymous_id": "a"}')
     bad_utf8 = b'{"event_id": "\xc3\x28"}\n\xff\xfe not utf8\n'
-    results = {}
-    spark_engine = SparkEngine(classify=classify)
-    for name, engine in (("duckdb", DuckDBEngine(threads=1)), ("spark", spark_engine)):
-        lake, path = _write(tmp_path / name, lines, bad_utf8)
-        results[name] = (_run(engine, lake, path), lake)
-    (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
-    q = quarantine(lake.root)
-    assert q == quarantine(duck.root)
-    assert curated(lake.root) == curated(duck.root)
-    assert r_spark.hours == r_duck.hours
+    r_spark, q, lake = _same_as_duckdb(tmp_path, lines, classify, bad_utf8, threads=1)
     name = "landing/topics/events/year=2026/month=11/day=23/hour=05/events+0+0000000000.json"
     for i, (line, reason) in enumerate(CASES, start=1):
         got = q.get((name, i))
@@ -272,21 +281,12 @@ def test_random_lines_curate_and_quarantine_exactly_as_duckdb(
 ) -> None:
     """20,000 events (fuzz_lines: half healthy, half mutated; ids drawn from 12,000, so
     many are duplicates): the Spark engine's quarantine and curated rows equal DuckDB's,
-    row for row. The
-    native path types only the lines it calls plain; a line it wrongly called plain
-    would show up here as a different row."""
+    row for row. The native path types only the lines it calls plain; a line it wrongly
+    called plain would show up here as a different row."""
     import fuzz_lines
 
     lines = fuzz_lines.lines(seed=11, n=20_000, ids=12_000, healthy=0.5)
-    results = {}
-    for name, engine in (("duckdb", DuckDBEngine()), ("spark", SparkEngine(classify=classify))):
-        lake, path = _write(tmp_path / name, lines)
-        results[name] = (_run(engine, lake, path), lake)
-    (r_duck, duck), (r_spark, lake) = results["duckdb"], results["spark"]
-    q = quarantine(lake.root)
-    assert q == quarantine(duck.root)
-    assert curated(lake.root) == curated(duck.root)
-    assert r_spark.hours == r_duck.hours
+    r_spark, q, _ = _same_as_duckdb(tmp_path, lines, classify)
     counts = r_spark.hours[HOUR]
     assert counts.input_records == len(lines) and counts.balanced
     assert counts.quarantined > 1_000 and counts.duplicates > 1_000
