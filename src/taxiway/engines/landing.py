@@ -8,12 +8,13 @@ file-level reject instead of failing the run.
 
 from __future__ import annotations
 
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from taxiway.jobs.event_rules import gunzip
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,10 @@ def decompress(path: Path) -> bytes:
     fast = _isal()
     if fast is not None:
         try:
-            return _gunzip(data, fast)
+            return gunzip(data, fast)
         except (ValueError, fast.error):
             pass  # the zlib pass below gives the reason
-    return _gunzip(data, zlib)
+    return gunzip(data)
 
 
 def _isal() -> Any:
@@ -50,24 +51,6 @@ def _isal() -> Any:
     except ImportError:  # optional: zlib does the same work, slower
         return None
     return isal_zlib
-
-
-def _gunzip(data: bytes, lib: Any) -> bytes:
-    """Every gzip member of ``data`` with ``lib`` (zlib or isal_zlib: the same API)."""
-    out = []
-    while data:
-        d = lib.decompressobj(wbits=31)
-        try:
-            out.append(d.decompress(data))
-            out.append(d.flush())
-        except lib.error as exc:
-            raise ValueError(f"gzip data is corrupt: {exc}") from exc
-        if not d.eof:
-            raise ValueError("gzip stream is truncated (no end-of-member marker)")
-        data = d.unused_data
-    chunks = [c for c in out if c]
-    # one member (the sink's files): no copy of the decompressed bytes
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _lines(hour: datetime, path: Path, name: str, seq: int | None = None) -> Any:

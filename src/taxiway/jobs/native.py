@@ -294,7 +294,9 @@ def read_files_native(
     if len(keys) != len({k[0] for k in keys}):
         raise RuntimeError("two landing files share year=/month=/day=/hour=/name: cannot map")
     if not good:
-        return spark.createDataFrame([], spark_lines_schema()), corrupt
+        from taxiway.jobs.spark_core import lines_schema
+
+        return spark.createDataFrame([], lines_schema()), corrupt
     for key, value in READ_CONF.items():
         spark.conf.set(key, value)
     text = spark.read.option("lineSep", "\n").text(good)
@@ -308,21 +310,6 @@ def read_files_native(
     joined = lines.join(mapping, "_key")
     bad = F.array_contains(F.col("_bad"), F.col("line_number"))
     return joined.withColumn("bad_utf8", bad).drop("_key", "_bad"), corrupt
-
-
-def spark_lines_schema() -> Any:
-    """Schema of :func:`read_files_native`'s lines."""
-    from pyspark.sql import types as T
-
-    return T.StructType(
-        [
-            T.StructField("raw", T.StringType(), True),
-            T.StructField("line_number", T.LongType(), True),
-            T.StructField("source_file", T.StringType(), True),
-            T.StructField("landing_hour", T.TimestampNTZType(), True),
-            T.StructField("bad_utf8", T.BooleanType(), True),
-        ]
-    )
 
 
 def check_line_numbers(

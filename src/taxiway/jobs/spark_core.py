@@ -97,7 +97,8 @@ def row_schema() -> Any:
 
 
 def lines_schema() -> Any:
-    """Spark schema of raw landing lines, as ``taxiway.engines.landing.read_landing`` reads."""
+    """Spark schema of raw landing lines, as ``taxiway.engines.landing.read_landing`` and
+    :func:`taxiway.jobs.native.read_files_native` read them."""
     from pyspark.sql import types as T
 
     return T.StructType(
