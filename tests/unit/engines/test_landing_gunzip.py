@@ -56,3 +56,16 @@ def test_zlib_message_survives_for_corrupt_data(tmp_path: Path) -> None:
         _read(tmp_path, CASES["not gzip at all"])
         == f"error: gzip data is corrupt: {expected.value}"
     )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_emr_job_reads_what_the_landing_reader_reads(case: str, tmp_path: Path) -> None:
+    """The job (zlib, standard library only) and the DuckDB engine's reader (ISA-L) give the
+    same bytes, or the same reason, for every file."""
+    from taxiway.jobs import event_rules
+
+    try:
+        job: bytes | str = event_rules.decompress("part.json.gz", CASES[case])
+    except ValueError as exc:
+        job = f"error: {exc}"
+    assert job == _read(tmp_path, CASES[case])
