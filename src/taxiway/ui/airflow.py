@@ -160,7 +160,15 @@ def landing_hours(lake: Any) -> list[datetime]:
 
 
 class AirflowApi:
-    """The few REST calls ``taxiway airflow`` needs, with the standalone's generated login."""
+    """The few REST calls ``taxiway airflow`` needs, with the standalone's generated login.
+
+    The standalone keeps its metadata in SQLite, which takes one writer at a time: while the
+    scheduler or the dag processor writes, the API answers a write with HTTP 503 ("Database
+    is locked"). Such a call is made again after each of :attr:`RETRY_SECONDS` (about a
+    minute in all); any other error, or a 503 that outlasts them, goes to the caller.
+    """
+
+    RETRY_SECONDS: tuple[float, ...] = (0.5, 1, 2, 4, 8, 15, 30)
 
     def __init__(self, url: str, user: str, password: str) -> None:
         self.url = url
@@ -169,6 +177,17 @@ class AirflowApi:
         self._token: str | None = None
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        for delay in self.RETRY_SECONDS:
+            try:
+                return self._call_once(method, path, body)
+            except urllib.error.HTTPError as exc:
+                if exc.code != 503:
+                    raise
+                exc.close()
+                time.sleep(delay)
+        return self._call_once(method, path, body)  # the last try: its error is the caller's
+
+    def _call_once(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         if self._token is None:
             self._token = str(
                 self._raw(
