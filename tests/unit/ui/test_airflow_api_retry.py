@@ -61,8 +61,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PATCH = _handle
 
-    def log_message(self, *args: Any) -> None:  # quiet
-        pass
+    def log_message(self, *args: Any) -> None:
+        """Quiet: the tests read ``calls``, not the server's request log."""
 
 
 @contextmanager
