@@ -17,6 +17,7 @@ from taxiway.cli import (
     migrate,
     pipeline,
     preflight,
+    twin,
 )
 from taxiway.errors import TaxiwayError
 
@@ -57,6 +58,7 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
 preflight.register(app)
+twin.register(app)
 
 
 def main() -> None:

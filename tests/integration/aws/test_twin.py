@@ -5,7 +5,7 @@ the Athena workgroup, the EMR cluster); `taxiway deploy --env sandbox` uploads t
 the DAG files MWAA would load are downloaded from the MWAA bucket and run with `dag.test()`
 in a separate Airflow process that talks to moto over HTTP (`AWS_ENDPOINT_URL`). The EMR
 step emulator runs each step's own spark-submit line; the Athena emulator runs each
-statement with DuckDB (see twin.py). The result is compared with a local `taxiway run`.
+statement with DuckDB (see taxiway.twin). The result is compared with a local `taxiway run`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,16 @@ from typing import Any
 
 import pytest
 from aws_helpers import ACCOUNT, REGION, bucket, client, create_buckets, keys
-from aws_twin import AthenaEmulator, EmrStepEmulator, download_prefix
 from typer.testing import CliRunner
 
 from taxiway.catalog.glue import REPORTS, table_inputs
 from taxiway.cli.app import app
 from taxiway.events.generator import GeneratorOptions, generate
+from taxiway.twin import _s3
+from taxiway.twin.athena import AthenaEmulator
+from taxiway.twin.emr import EmrStepEmulator
+
+download_prefix = _s3.download_prefix
 
 FIRST = datetime(2026, 11, 23, 5, tzinfo=UTC)
 HOURS = [FIRST + timedelta(hours=i) for i in range(3)]
@@ -106,8 +110,10 @@ def _airflow_env(home: Path, dags: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def twin(aws: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """The sandbox account as Terraform leaves it, with both emulators running."""
+def twin(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The sandbox account as Terraform leaves it, with the twin's EMR and Athena emulators
+    (taxiway.twin's, the ones `taxiway twin` runs) attached to this process's moto server."""
+    monkeypatch.setattr(_s3, "ENDPOINT", aws)
     create_buckets(("landing", "curated", "reports", "artifacts", "mwaa", "logs"))
     glue = client("glue")
     glue.create_database(DatabaseInput={"Name": "taxiway_sandbox"})
