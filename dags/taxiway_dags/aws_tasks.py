@@ -293,11 +293,13 @@ def report_statements(
 ) -> tuple[str, str, str]:
     """(UNLOAD to a prefix of this run and try, ALTER TABLE SET LOCATION, that prefix).
 
-    Athena's UNLOAD refuses a non-empty destination, so every try gets its own prefix.
+    Athena's UNLOAD refuses a non-empty destination, so every try gets its own prefix, and
+    its grammar takes no WITH clause inside UNLOAD (...): every report starts with one, so
+    the report is wrapped in a subquery (Athena allows WITH there).
     """
     prefix = f"s3://{env.bucket('reports')}/{name}/run={run_id}-{attempt}/"
     sql = report_sql(name, {"attribution_window_days": env.attribution_window_days})
-    unload = f"UNLOAD ({sql}) TO '{prefix}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
+    unload = f"UNLOAD (SELECT * FROM (\n{sql}\n)) TO '{prefix}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
     switch = f"ALTER TABLE {name} SET LOCATION '{prefix}'"
     return unload, switch, prefix
 

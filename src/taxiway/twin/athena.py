@@ -95,6 +95,12 @@ class AthenaEmulator:
         if not m:
             raise ValueError(f"the twin's Athena does not emulate: {query[:80]}")
         select, dest, props = m.groups()
+        if re.match(r"\s*WITH\b", select, re.I):
+            # Athena's grammar takes a query without a WITH clause inside UNLOAD (...)
+            raise ValueError(
+                "line 1:9: mismatched input 'WITH'. Expecting: '(', 'SELECT', 'TABLE', "
+                "'VALUES'; wrap the query: UNLOAD (SELECT * FROM (<query with WITH>)) TO ..."
+            )
         if not re.search(r"format\s*=\s*'PARQUET'", props, re.I):
             raise ValueError("UNLOAD without format = 'PARQUET' writes text files")
         s3 = client("s3", self.region)
