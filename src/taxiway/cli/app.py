@@ -43,7 +43,7 @@ def _version(value: bool) -> None:
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
     _state["debug"] = debug
@@ -68,8 +68,20 @@ def main() -> None:
     unreadable or missing path the user gave) with the path it concerns, and a missing
     optional library as the install command of its extra. ``--debug`` re-raises.
     """
+    # typer 0.29 vendors click; its usage errors are typer._click's, not click's
+    from typer._click.exceptions import UsageError as ClickUsageError
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except ClickUsageError as exc:  # one line, as ruff and uv print them; exit 2
+        from taxiway.cli.render import fail
+
+        command = exc.ctx.command_path if exc.ctx is not None else "taxiway"
+        if exc.format_message():  # empty after a bare group name: its help was printed
+            fail(f"{exc.format_message()} (see `{command} --help`)")
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)  # Ctrl-C at a prompt
     except (TaxiwayError, OSError, ModuleNotFoundError) as exc:
         error = _explain(exc)
         if _state["debug"] or error is None:
@@ -78,6 +90,7 @@ def main() -> None:
 
         fail(error)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _explain(exc: BaseException) -> str | None:

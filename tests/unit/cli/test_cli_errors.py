@@ -70,3 +70,20 @@ def test_unrelated_import_error_is_not_disguised(tmp_path: Path) -> None:
     proc = _run(args, tmp_path, block="taxiway.sql.transpile")
     assert proc.returncode == 1
     assert "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
+
+
+def test_usage_errors_are_one_line_exit_2_as_ruff_and_uv_print_them(tmp_path: Path) -> None:
+    proc = _run(["doctor", "requirements", "--bogus"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: No such option: --bogus (see `taxiway doctor requirements --help`)"
+    ]
+    proc = _run(["twin", "--port", "many"], tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: Invalid value for '--port'") and "twin --help" in line
+
+
+def test_short_version_flag(tmp_path: Path) -> None:
+    proc = _run(["-V"], tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("taxiway ")
