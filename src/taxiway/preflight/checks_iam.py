@@ -1,11 +1,12 @@
 """IAM and KMS checks: the execution role's trust, its permissions, and the key policy.
 
-What the role must be allowed to do is listed once, in :func:`required_permissions`: the
-MWAA execution actions (its bucket, log groups, metrics, Celery queues, the key) and the
-calls the DAGs make (EMR steps on the environment's cluster, Athena in its workgroup, Glue
-partitions in its database, S3 in its buckets). Each entry is an ``(action, resource)``
-pair with a concrete resource ARN, so the same list feeds IAM's simulator and the local
-evaluator in :mod:`taxiway.preflight.policy`.
+What MWAA itself needs of the role is listed once, in :func:`mwaa_permissions` (its bucket
+and configured objects, log groups, metrics, Celery queues, the key); an existing
+environment adds what its configuration implies (``checks_environment``), the planned
+reference environment adds its DAGs' calls (:func:`required_permissions`: EMR steps on its
+cluster, Athena in its workgroup, Glue partitions, S3 in the lake buckets). Each entry is an
+``(action, resource)`` pair with a concrete resource ARN, so the same list feeds IAM's
+simulator and the local evaluator in :mod:`taxiway.preflight.policy`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 
 from taxiway.findings import Finding, Severity
 from taxiway.preflight.policy import evaluate, principal_matches, statements
-from taxiway.preflight.snapshot import Names, Role, Snapshot
+from taxiway.preflight.snapshot import Key, Names, Role, Simulated, Snapshot
 
 TRUSTED_SERVICES = ("airflow.amazonaws.com", "airflow-env.amazonaws.com")
+_IAM_TF = "infra/terraform/modules/mwaa/iam.tf"
 # MWAA's Celery queues live in an AWS-owned account, never the environment's own.
 _CELERY_ACCOUNT = "000000000000"
 
@@ -28,27 +30,47 @@ class Need:
     why: str
 
 
-def required_permissions(names: Names, cluster_id: str | None, key_arn: str | None) -> list[Need]:
-    """Every ``(action, resource)`` the execution role needs, with the reason."""
-    p, r, a = names.partition, names.region, names.account_id
-    b = {role: f"arn:{p}:s3:::{name}" for role, name in names.buckets.items()}
-    env = f"arn:{p}:airflow:{r}:{a}:environment/{names.mwaa_environment}"
-    log_group = f"arn:{p}:logs:{r}:{a}:log-group:airflow-{names.mwaa_environment}-Task"
+def mwaa_permissions(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    environment: str,
+    bucket: str,
+    reads: tuple[str, ...],
+    versioned_reads: tuple[str, ...],
+    key_arn: str | None,
+) -> list[Need]:
+    """What MWAA itself needs of its execution role (AWS's sample execution policy).
+
+    ``reads`` are object keys MWAA gets (the DAG folder), ``versioned_reads`` the ones it
+    gets at a configured version (requirements, plugins, startup script). ``key_arn`` is the
+    customer managed key; None means an AWS owned key, reached through SQS.
+    """
+    p, r, a = partition, region, account_id
+    b = f"arn:{p}:s3:::{bucket}"
+    env = f"arn:{p}:airflow:{r}:{a}:environment/{environment}"
+    log_group = f"arn:{p}:logs:{r}:{a}:log-group:airflow-{environment}-Task"
     queue = f"arn:{p}:sqs:{r}:{_CELERY_ACCOUNT}:airflow-celery-queue"
-    key = key_arn or f"arn:{p}:kms:{r}:{a}:key/unknown"
-    cluster = f"arn:{p}:elasticmapreduce:{r}:{a}:cluster/{cluster_id}"
-    workgroup = f"arn:{p}:athena:{r}:{a}:workgroup/{names.athena_workgroup}"
-    glue = f"arn:{p}:glue:{r}:{a}"
-    db = names.glue_database
+    # Without a customer key MWAA's queues use a key in an AWS account (never the caller's).
+    key = key_arn or f"arn:{p}:kms:{r}:{_CELERY_ACCOUNT}:key/aws-owned"
+    key_why = (
+        "MWAA encrypts its bucket objects, logs and queues with the environment's key"
+        if key_arn
+        else "MWAA's Celery queues are encrypted with an AWS owned key, used through SQS"
+    )
     needs = [Need("airflow:PublishMetrics", env, "MWAA publishes its metrics")]
+    needs += [Need("s3:GetObject", f"{b}/{k}", "MWAA reads its DAG folder") for k in reads]
     needs += [
-        Need(action, resource, "MWAA reads its DAG bucket")
+        Need("s3:GetObjectVersion", f"{b}/{k}", "MWAA installs that object version")
+        for k in versioned_reads
+    ]
+    needs += [
+        Need(action, resource, "MWAA checks its source bucket")
         for action, resource in (
-            ("s3:GetObject", f"{b['mwaa']}/dags/example.py"),
-            ("s3:GetObjectVersion", f"{b['mwaa']}/requirements.txt"),
-            ("s3:ListBucket", b["mwaa"]),
-            ("s3:GetBucketVersioning", b["mwaa"]),
-            ("s3:GetBucketPublicAccessBlock", b["mwaa"]),
+            ("s3:ListBucket", b),
+            ("s3:GetBucketVersioning", b),
+            ("s3:GetBucketPublicAccessBlock", b),
             ("s3:GetAccountPublicAccessBlock", "*"),
         )
     ]
@@ -66,9 +88,32 @@ def required_permissions(names: Names, cluster_id: str | None, key_arn: str | No
         for action in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueUrl")
     ]
     needs += [
-        Need(f"kms:{action}", key, "MWAA encrypts its bucket objects and queues with the key")
-        for action in ("Decrypt", "GenerateDataKey", "DescribeKey")
+        Need(f"kms:{action}", key, key_why)
+        for action in ("Decrypt", "GenerateDataKey", "DescribeKey", "Encrypt")
     ]
+    return needs
+
+
+def required_permissions(names: Names, cluster_id: str | None, key_arn: str | None) -> list[Need]:
+    """Every ``(action, resource)`` the planned environment's role needs, with the reason:
+    MWAA's own needs, then the reference pipeline's DAG calls."""
+    p, r, a = names.partition, names.region, names.account_id
+    b = {role: f"arn:{p}:s3:::{name}" for role, name in names.buckets.items()}
+    cluster = f"arn:{p}:elasticmapreduce:{r}:{a}:cluster/{cluster_id}"
+    workgroup = f"arn:{p}:athena:{r}:{a}:workgroup/{names.athena_workgroup}"
+    glue = f"arn:{p}:glue:{r}:{a}"
+    db = names.glue_database
+    needs = mwaa_permissions(
+        partition=p,
+        region=r,
+        account_id=a,
+        environment=names.mwaa_environment,
+        bucket=names.buckets["mwaa"],
+        reads=("dags/example.py",),
+        versioned_reads=("requirements.txt",),
+        # Not found yet: a placeholder in the account, so the role's key statement is tested.
+        key_arn=key_arn or f"arn:{p}:kms:{r}:{a}:key/unknown",
+    )
     needs += [
         Need("elasticmapreduce:ListClusters", "*", "the DAG finds the cluster by name"),
         # Without a cluster there is no ARN to check the step permissions against;
@@ -100,7 +145,7 @@ def required_permissions(names: Names, cluster_id: str | None, key_arn: str | No
     return needs
 
 
-def check_trust(role: Role) -> list[Finding]:
+def check_trust(role: Role, fix: str = _IAM_TF) -> list[Finding]:
     """``role-trust-missing``: MWAA's two service principals must be able to assume the role."""
     missing = []
     for service in TRUSTED_SERVICES:
@@ -121,19 +166,18 @@ def check_trust(role: Role) -> list[Finding]:
             role.name,
             f"Role `{role.name}` cannot be assumed by {', '.join(f'`{m}`' for m in missing)}.",
             "Trust both airflow.amazonaws.com and airflow-env.amazonaws.com with sts:AssumeRole "
-            "(infra/terraform/modules/mwaa/iam.tf).",
+            f"({fix}).",
         )
     ]
 
 
 def decisions(
-    snapshot: Snapshot, needs: list[Need]
+    role: Role, needs: list[Need], simulated: tuple[Simulated, ...] | None
 ) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
     """``(action, resource) -> (decision, unevaluated conditions)`` from the simulator or locally."""
-    if snapshot.simulated is not None:
-        return {(s.action, s.resource): (s.decision, ()) for s in snapshot.simulated}
-    assert snapshot.role is not None
-    docs = [doc for _, doc in snapshot.role.policies]
+    if simulated is not None:
+        return {(s.action, s.resource): (s.decision, ()) for s in simulated}
+    docs = [doc for _, doc in role.policies]
     out = {}
     for need in needs:
         d = evaluate(docs, need.action, need.resource)
@@ -141,15 +185,11 @@ def decisions(
     return out
 
 
-def check_permissions(snapshot: Snapshot) -> list[Finding]:
+def check_permissions(
+    role: Role, needs: list[Need], simulated: tuple[Simulated, ...] | None, fix: str = _IAM_TF
+) -> list[Finding]:
     """``role-missing-permission``, ``role-allows-list-all-buckets`` and unevaluated conditions."""
-    role = snapshot.role
-    if role is None:
-        return []
-    needs = required_permissions(
-        snapshot.names, snapshot.emr_cluster_id, snapshot.key.arn if snapshot.key else None
-    )
-    answers = decisions(snapshot, needs)
+    answers = decisions(role, needs, simulated)
     out: list[Finding] = []
     conditional: dict[str, list[str]] = {}
     for need in needs:
@@ -162,7 +202,7 @@ def check_permissions(snapshot: Snapshot) -> list[Finding]:
                     Severity.ERROR,
                     f"{need.action} {need.resource}",
                     f"Role `{role.name}` {how} `{need.action}` on `{need.resource}`: {need.why}.",
-                    "Grant it in the execution role's policy (infra/terraform/modules/mwaa/iam.tf).",
+                    f"Grant it in the execution role's policy ({fix}).",
                 )
             )
         elif conditions:
@@ -174,15 +214,15 @@ def check_permissions(snapshot: Snapshot) -> list[Finding]:
                 Severity.INFO,
                 role.name,
                 f"Allowed only under conditions preflight cannot evaluate ({keys}): "
-                f"{', '.join(f'`{a}`' for a in actions)}.",
+                f"{', '.join(f'`{a}`' for a in dict.fromkeys(actions))}.",
                 "Check that the condition holds for MWAA's requests.",
             )
         )
     list_all = "s3:ListAllMyBuckets"
-    if snapshot.simulated is None:
+    if simulated is None:
         wide = evaluate([doc for _, doc in role.policies], list_all, "*").allowed
     else:
-        wide = any(s.action == list_all and s.decision == "allowed" for s in snapshot.simulated)
+        wide = any(s.action == list_all and s.decision == "allowed" for s in simulated)
     if wide:
         out.append(
             Finding(
@@ -196,8 +236,56 @@ def check_permissions(snapshot: Snapshot) -> list[Finding]:
     return out
 
 
+def simulation_pairs(needs: list[Need]) -> list[tuple[str, str]]:
+    """What to ask IAM's simulator: every need, and the ListAllMyBuckets MWAA wants denied."""
+    return [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
+
+
+def check_role(
+    role: Role | None,
+    name: str,
+    needs: list[Need],
+    simulated: tuple[Simulated, ...] | None,
+    fix: str = _IAM_TF,
+) -> list[Finding]:
+    """All role checks; ``role-not-found`` when the execution role ``name`` does not exist."""
+    if role is None:
+        return [
+            Finding(
+                "role-not-found",
+                Severity.ERROR,
+                name,
+                f"The execution role `{name}` does not exist.",
+                f"Create it ({fix}).",
+            )
+        ]
+    return check_trust(role, fix) + check_permissions(role, needs, simulated, fix)
+
+
+def check_logs_can_use_key(label: str, key: Key, region: str) -> list[Finding]:
+    """``kms-policy-missing-service``: CloudWatch Logs must be able to use the key."""
+    service = f"logs.{region}.amazonaws.com"
+    ok = all(
+        evaluate([key.policy], f"kms:{a}", "*", principal=("Service", service)).allowed
+        for a in ("Encrypt", "Decrypt", "GenerateDataKey")
+    )
+    if ok:
+        return []
+    return [
+        Finding(
+            "kms-policy-missing-service",
+            Severity.ERROR,
+            label,
+            f"The key policy of `{label}` does not let `{service}` encrypt and decrypt: "
+            "MWAA's encrypted log groups cannot be created.",
+            f"Allow the service principal `{service}` kms:Encrypt*, kms:Decrypt*, "
+            "kms:GenerateDataKey* in the key policy.",
+        )
+    ]
+
+
 def check_key(snapshot: Snapshot) -> list[Finding]:
-    """``kms-key-not-found`` and ``kms-policy-missing-service`` (CloudWatch Logs must use the key)."""
+    """``kms-key-not-found`` and ``kms-policy-missing-service`` for the planned environment."""
     names = snapshot.names
     if snapshot.key is None:
         return [
@@ -209,37 +297,18 @@ def check_key(snapshot: Snapshot) -> list[Finding]:
                 "Create the environment key (infra/terraform/modules/storage).",
             )
         ]
-    service = f"logs.{names.region}.amazonaws.com"
-    ok = all(
-        evaluate([snapshot.key.policy], f"kms:{a}", "*", principal=("Service", service)).allowed
-        for a in ("Encrypt", "Decrypt", "GenerateDataKey")
+    return check_logs_can_use_key(names.kms_alias, snapshot.key, names.region)
+
+
+def snapshot_needs(snapshot: Snapshot) -> list[Need]:
+    """The planned environment's needs, with the cluster and key preflight found."""
+    return required_permissions(
+        snapshot.names, snapshot.emr_cluster_id, snapshot.key.arn if snapshot.key else None
     )
-    if ok:
-        return []
-    return [
-        Finding(
-            "kms-policy-missing-service",
-            Severity.ERROR,
-            names.kms_alias,
-            f"The key policy of `{names.kms_alias}` does not let `{service}` encrypt and decrypt: "
-            "MWAA's encrypted log groups cannot be created.",
-            f"Allow the service principal `{service}` kms:Encrypt*, kms:Decrypt*, "
-            "kms:GenerateDataKey* in the key policy.",
-        )
-    ]
 
 
-def check_role(snapshot: Snapshot) -> list[Finding]:
-    """All role checks; ``role-not-found`` when the execution role does not exist."""
-    if snapshot.role is None:
-        name = snapshot.names.execution_role
-        return [
-            Finding(
-                "role-not-found",
-                Severity.ERROR,
-                name,
-                f"The execution role `{name}` does not exist.",
-                "Create it (infra/terraform/modules/mwaa/iam.tf).",
-            )
-        ]
-    return check_trust(snapshot.role) + check_permissions(snapshot)
+def check_planned_role(snapshot: Snapshot) -> list[Finding]:
+    """The role checks of the pre-creation mode."""
+    return check_role(
+        snapshot.role, snapshot.names.execution_role, snapshot_needs(snapshot), snapshot.simulated
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from taxiway.findings import Finding, Severity
 from taxiway.preflight.policy import evaluate
-from taxiway.preflight.snapshot import Bucket, MwaaEnvironment, Names, Snapshot
+from taxiway.preflight.snapshot import Bucket, MwaaEnvironment, Snapshot
 
 _STORAGE = "infra/terraform/modules/storage"
-_PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
 def _tls_enforced(bucket: Bucket) -> bool:
@@ -32,6 +32,92 @@ def _tls_enforced(bucket: Bucket) -> bool:
     return False
 
 
+def check_versioning(bucket: Bucket) -> list[Finding]:
+    """``bucket-versioning-disabled``: MWAA installs requirements, plugins and startup by version."""
+    if bucket.versioning == "Enabled":
+        return []
+    name = bucket.name
+    return [
+        Finding(
+            "bucket-versioning-disabled",
+            Severity.ERROR,
+            name,
+            f"Versioning is {bucket.versioning or 'off'} on `{name}`; MWAA requires it on its "
+            "bucket (it installs requirements, plugins and the startup script by object "
+            "version) and the lake relies on it against deletes.",
+            f"aws s3api put-bucket-versioning --bucket {name} "
+            "--versioning-configuration Status=Enabled",
+        )
+    ]
+
+
+def check_public_access(
+    bucket: Bucket, account_block: dict[str, bool] | None = None
+) -> list[Finding]:
+    """``bucket-public-access``: each of the four settings on, on the bucket or the account."""
+    pab = bucket.public_access_block or {}
+    account = account_block or {}
+    open_keys = [k for k in PAB_KEYS if not (pab.get(k) or account.get(k))]
+    if not open_keys:
+        return []
+    return [
+        Finding(
+            "bucket-public-access",
+            Severity.ERROR,
+            bucket.name,
+            f"Public access is not fully blocked on `{bucket.name}` ({', '.join(open_keys)} off "
+            "on the bucket and the account); MWAA refuses a bucket that may be public.",
+            "Turn on all four settings of the bucket's public access block: "
+            f"aws s3api put-public-access-block --bucket {bucket.name} "
+            "--public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
+            "BlockPublicPolicy=true,RestrictPublicBuckets=true",
+        )
+    ]
+
+
+def check_encryption(bucket: Bucket) -> list[Finding]:
+    """``bucket-no-encryption`` and ``bucket-not-kms`` (the reference platform's standard)."""
+    name = bucket.name
+    if bucket.encryption is None:
+        return [
+            Finding(
+                "bucket-no-encryption",
+                Severity.ERROR,
+                name,
+                f"`{name}` has no default encryption configuration.",
+                "Set SSE-KMS with the environment key (SSE-S3 for the logs bucket).",
+            )
+        ]
+    if bucket.role != "logs" and not bucket.encryption.startswith("aws:kms"):
+        # Every bucket has SSE-S3 by default since 2023; the data buckets are meant to use
+        # the environment key, so revoking the key revokes the data (storage/main.tf).
+        return [
+            Finding(
+                "bucket-not-kms",
+                Severity.WARNING,
+                name,
+                f"`{name}` is encrypted with {bucket.encryption}, not the environment's KMS key.",
+                "Set SSE-KMS with the environment key and enable S3 Bucket Keys.",
+            )
+        ]
+    return []
+
+
+def check_tls(bucket: Bucket, severity: Severity = Severity.ERROR) -> list[Finding]:
+    """``bucket-no-tls-policy``: the bucket policy denies requests without TLS."""
+    if _tls_enforced(bucket):
+        return []
+    return [
+        Finding(
+            "bucket-no-tls-policy",
+            severity,
+            bucket.name,
+            f"The policy of `{bucket.name}` does not deny requests without TLS.",
+            'Add a Deny of s3:* for Principal "*" when aws:SecureTransport is false.',
+        )
+    ]
+
+
 def check_bucket(bucket: Bucket) -> list[Finding]:
     """``bucket-missing`` or the bucket's versioning, public access, encryption and TLS checks."""
     name = bucket.name
@@ -45,64 +131,12 @@ def check_bucket(bucket: Bucket) -> list[Finding]:
                 f"Create it ({_STORAGE}); bucket names end in the account id.",
             )
         ]
-    out = []
-    if bucket.versioning != "Enabled":
-        out.append(
-            Finding(
-                "bucket-versioning-disabled",
-                Severity.ERROR,
-                name,
-                f"Versioning is {bucket.versioning or 'off'} on `{name}`; MWAA requires it on its "
-                "bucket and the lake relies on it against deletes.",
-                f"aws s3api put-bucket-versioning --bucket {name} "
-                "--versioning-configuration Status=Enabled",
-            )
-        )
-    pab = bucket.public_access_block or {}
-    open_keys = [k for k in _PAB_KEYS if not pab.get(k)]
-    if open_keys:
-        out.append(
-            Finding(
-                "bucket-public-access",
-                Severity.ERROR,
-                name,
-                f"Public access is not fully blocked on `{name}` ({', '.join(open_keys)} off).",
-                "Turn on all four settings of the bucket's public access block.",
-            )
-        )
-    if bucket.encryption is None:
-        out.append(
-            Finding(
-                "bucket-no-encryption",
-                Severity.ERROR,
-                name,
-                f"`{name}` has no default encryption configuration.",
-                "Set SSE-KMS with the environment key (SSE-S3 for the logs bucket).",
-            )
-        )
-    elif bucket.role != "logs" and not bucket.encryption.startswith("aws:kms"):
-        # Every bucket has SSE-S3 by default since 2023; the data buckets are meant to use
-        # the environment key, so revoking the key revokes the data (storage/main.tf).
-        out.append(
-            Finding(
-                "bucket-not-kms",
-                Severity.WARNING,
-                name,
-                f"`{name}` is encrypted with {bucket.encryption}, not the environment's KMS key.",
-                "Set SSE-KMS with the environment key and enable S3 Bucket Keys.",
-            )
-        )
-    if not _tls_enforced(bucket):
-        out.append(
-            Finding(
-                "bucket-no-tls-policy",
-                Severity.ERROR,
-                name,
-                f"The policy of `{name}` does not deny requests without TLS.",
-                'Add a Deny of s3:* for Principal "*" when aws:SecureTransport is false.',
-            )
-        )
-    return out
+    return (
+        check_versioning(bucket)
+        + check_public_access(bucket)
+        + check_encryption(bucket)
+        + check_tls(bucket)
+    )
 
 
 def check_analytics(snapshot: Snapshot) -> list[Finding]:
@@ -181,10 +215,11 @@ def check_mwaa(snapshot: Snapshot) -> list[Finding]:
                 "Create it once preflight reports no errors.",
             )
         ]
-    return _mwaa_status(names, env) + _mwaa_config(snapshot, env)
+    return mwaa_status(env) + _mwaa_config(snapshot, env)
 
 
-def _mwaa_status(names: Names, env: MwaaEnvironment) -> list[Finding]:
+def mwaa_status(env: MwaaEnvironment) -> list[Finding]:
+    """``mwaa-not-available``: failed or unavailable (error), or still changing (warning)."""
     if env.status == "AVAILABLE":
         return []
     failed = env.status.endswith("FAILED") or env.status == "UNAVAILABLE"
@@ -243,34 +278,68 @@ def _mwaa_config(snapshot: Snapshot, env: MwaaEnvironment) -> list[Finding]:
             f"MWAA does not use the checked security group `{names.security_group}` ({sg.id}).",
             "Attach the environment's security group.",
         )
-    suffix = {
-        "DagProcessing": "DAGProcessing",
-        "Scheduler": "Scheduler",
-        "Task": "Task",
-        "Webserver": "WebServer",
-        "Worker": "Worker",
-    }
+    out += check_logging(env)
+    return out
+
+
+# GetEnvironment's LoggingConfiguration key -> the suffix of the log group MWAA creates.
+LOG_GROUP_SUFFIX = {
+    "DagProcessing": "DAGProcessing",
+    "Scheduler": "Scheduler",
+    "Task": "Task",
+    "Webserver": "WebServer",
+    "Worker": "Worker",
+}
+
+
+def check_logging(env: MwaaEnvironment) -> list[Finding]:
+    """``mwaa-log-groups-missing`` and ``mwaa-logging-disabled``.
+
+    Task logs off is an error: on MWAA the Airflow UI reads task logs from CloudWatch only,
+    so there are none anywhere. Any other type off is a warning.
+    """
+    out = []
+
+    def group(kind: str) -> str:
+        return (
+            env.log_group_names.get(kind)
+            or f"airflow-{env.name}-{LOG_GROUP_SUFFIX.get(kind, kind)}"
+        )
+
     lost = [
-        f"airflow-{env.name}-{suffix.get(kind, kind)}"
+        group(kind)
         for kind, enabled in sorted(env.logging.items())
-        if enabled and f"airflow-{env.name}-{suffix.get(kind, kind)}" not in env.log_groups
+        if enabled and group(kind) not in env.log_groups
     ]
     # While the environment is being created its log groups may not exist yet.
     if lost and (env.status == "AVAILABLE" or env.status.endswith("FAILED")):
-        bad(
-            "mwaa-log-groups-missing",
-            f"Logging is on but the log group(s) {', '.join(f'`{g}`' for g in lost)} do not "
-            "exist: MWAA could not create them (often the key policy or the role's logs "
-            "permissions).",
-            "Check kms-policy-missing-service and the role's logs:CreateLogGroup, then update "
-            "the environment.",
+        out.append(
+            Finding(
+                "mwaa-log-groups-missing",
+                Severity.ERROR,
+                env.name,
+                f"Logging is on but the log group(s) {', '.join(f'`{g}`' for g in lost)} do "
+                "not exist: MWAA could not create them (often the key policy or the role's "
+                "logs permissions).",
+                "Check kms-policy-missing-service and the role's logs:CreateLogGroup, then "
+                "update the environment.",
+            )
         )
     off = sorted(k for k, enabled in env.logging.items() if not enabled)
     if off:
-        bad(
-            "mwaa-logging-disabled",
-            f"MWAA logging is off for {', '.join(off)}; failures there leave no trace.",
-            "Enable every log type at INFO or above.",
-            Severity.WARNING,
+        tasks_off = "Task" in off
+        out.append(
+            Finding(
+                "mwaa-logging-disabled",
+                Severity.ERROR if tasks_off else Severity.WARNING,
+                env.name,
+                f"MWAA logging is off for {', '.join(off)}; failures there leave no trace"
+                + (
+                    " (and the Airflow UI shows no task logs: MWAA keeps them in CloudWatch only)."
+                    if tasks_off
+                    else "."
+                ),
+                "Enable every log type at INFO or above (UpdateEnvironment LoggingConfiguration).",
+            )
         )
     return out

@@ -1,22 +1,23 @@
-"""The one module that talks to AWS: read an environment into a :class:`Snapshot`.
+"""Where preflight talks to AWS: the shared :class:`Reader`, and the pre-creation mode's reads.
 
 Every call is a read (Describe/Get/List, and IAM's simulator, which is free); nothing here
-creates, changes or bills. The standard credential chain and ``AWS_ENDPOINT_URL`` apply
-(boto3 reads both). A resource that is not there becomes ``None`` in the snapshot; a call
-the caller may not make becomes a note (reported as a ``preflight-cannot-read`` warning)
-instead of stopping the run, so one missing permission does not hide every other finding.
+creates, changes or bills. Clients come from :func:`taxiway.awsclient.client_factory` (the
+credential chain, ``--profile``/``--region``, ``AWS_ENDPOINT_URL``). A resource that is not
+there becomes ``None`` in the snapshot; a call the caller may not make becomes a note
+(reported as a ``preflight-cannot-read`` warning) instead of stopping the run, so one
+missing permission does not hide every other finding. The existing-environment mode reads
+in :mod:`taxiway.preflight.collect_environment`, the network in ``collect_network``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import unquote
 
-from taxiway.errors import MissingDependencyError, UsageError
-from taxiway.preflight.collect_network import read_network
+from taxiway.awsclient import ClientFactory
+from taxiway.errors import UsageError
 from taxiway.preflight.snapshot import (
     Bucket,
     Key,
@@ -28,7 +29,8 @@ from taxiway.preflight.snapshot import (
     Workgroup,
 )
 
-ClientFactory = Callable[[str], Any]
+# IAM's simulator, given a role ARN and (action, resource) pairs; None where unavailable.
+Simulate = Callable[[str, list[tuple[str, str]]], "tuple[Simulated, ...] | None"]
 _NOT_FOUND = {
     "404",
     "NoSuchBucket",
@@ -41,42 +43,6 @@ _NOT_FOUND = {
     "NoSuchBucketPolicy",
 }
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403"}
-
-
-@lru_cache(maxsize=8)
-def _session(region: str) -> Any:
-    # One session per region per process: it caches the service models, which makes the
-    # second and later clients ~10x cheaper to create.
-    import boto3
-
-    return boto3.session.Session(region_name=region)
-
-
-def client_factory(region: str, attempts: int = 3) -> ClientFactory:
-    """boto3 clients for ``region`` with short timeouts and few retries (preflight must be quick)."""
-    try:
-        import boto3  # noqa: F401  (the check that the aws extra is installed)
-        from botocore.config import Config
-    except ImportError as exc:
-        raise MissingDependencyError("boto3", "aws") from exc
-    session = _session(region)
-    import os
-
-    # A custom endpoint (a proxy, a local twin) serves every API at one host: MWAA's
-    # `api.` host prefix would point at a host that does not exist.
-    custom = bool(os.environ.get("AWS_ENDPOINT_URL"))
-    config = Config(
-        connect_timeout=5,
-        read_timeout=20,
-        # Standard mode retries throttling and transient 5xx; `attempts` counts the first try.
-        retries={"total_max_attempts": attempts, "mode": "standard"},
-        inject_host_prefix=not custom,
-    )
-
-    def make(service: str) -> Any:
-        return session.client(service, config=config)  # type: ignore[call-overload]
-
-    return make
 
 
 class Reader:
@@ -92,7 +58,10 @@ class Reader:
             self._cache[service] = self._clients(service)
         return self._cache[service]
 
-    def call(self, service: str, operation: str, **kwargs: Any) -> Any:
+    def call(
+        self, service: str, operation: str, _missing: Collection[str] = (), **kwargs: Any
+    ) -> Any:
+        """The call's answer; None when the thing is not there (or ``_missing`` codes)."""
         from botocore.exceptions import ClientError
         from botocore.parsers import ResponseParserError
 
@@ -105,7 +74,7 @@ class Reader:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-            if code in _NOT_FOUND or (not code and status == "404"):
+            if code in _NOT_FOUND or code in _missing or (not code and status == "404"):
                 return None
             if code in _DENIED or (code in ("", status) and status == "403"):
                 self.notes.append(f"`{service}:{operation}` was denied ({code or status})")
@@ -118,7 +87,7 @@ class Reader:
             return None
 
 
-def _fail_to_run(exc: Exception) -> UsageError:
+def fail_to_run(exc: Exception) -> UsageError:
     return UsageError(
         f"Cannot reach AWS ({type(exc).__name__}: {exc}); check your credentials "
         "(`aws sts get-caller-identity`), region and AWS_ENDPOINT_URL."
@@ -132,7 +101,7 @@ def whoami(clients: ClientFactory) -> tuple[str, str]:
     try:
         ident = clients("sts").get_caller_identity()
     except (BotoCoreError, ClientError) as exc:
-        raise _fail_to_run(exc) from exc
+        raise fail_to_run(exc) from exc
     return str(ident["Account"]), str(ident["Arn"]).split(":")[1]
 
 
@@ -143,13 +112,15 @@ def _document(raw: Any) -> dict[str, Any]:
     return dict(json.loads(unquote(str(raw))))
 
 
-def _bucket(r: Reader, role: str, name: str) -> Bucket:
+def read_bucket(r: Reader, role: str, name: str) -> Bucket:
+    """A bucket's versioning, public access block, default encryption and policy."""
     if r.call("s3", "head_bucket", Bucket=name) is None:
         return Bucket(role, name, exists=False)
     versioning = r.call("s3", "get_bucket_versioning", Bucket=name) or {}
     pab = r.call("s3", "get_public_access_block", Bucket=name)
     enc = r.call("s3", "get_bucket_encryption", Bucket=name)
     rules = ((enc or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
     policy = r.call("s3", "get_bucket_policy", Bucket=name)
     return Bucket(
         role,
@@ -157,26 +128,33 @@ def _bucket(r: Reader, role: str, name: str) -> Bucket:
         exists=True,
         versioning=versioning.get("Status"),
         public_access_block=(pab or {}).get("PublicAccessBlockConfiguration"),
-        encryption=(
-            rules[0].get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-            if rules
-            else None
-        ),
+        encryption=default.get("SSEAlgorithm") if rules else None,
         policy=json.loads(policy["Policy"]) if policy else None,
+        kms_key=_key_arn(r, default.get("KMSMasterKeyID")),
     )
 
 
-def _key(r: Reader, names: Names) -> Key | None:
-    described = r.call("kms", "describe_key", KeyId=names.kms_alias)
+def _key_arn(r: Reader, key_id: str | None) -> str | None:
+    """The ARN of a key given as an ARN, id or alias (S3 accepts all three)."""
+    if not key_id or (key_id.startswith("arn:") and ":key/" in key_id):
+        return key_id
+    described = r.call("kms", "describe_key", KeyId=key_id)
+    return str(described["KeyMetadata"]["Arn"]) if described else key_id
+
+
+def read_key(r: Reader, key_id: str) -> Key | None:
+    """A KMS key (by alias, id or ARN): its ARN, state and default key policy."""
+    described = r.call("kms", "describe_key", KeyId=key_id)
     if described is None:
         return None
-    arn = described["KeyMetadata"]["Arn"]
-    policy = r.call("kms", "get_key_policy", KeyId=arn, PolicyName="default") or {}
-    return Key(arn, _document(policy.get("Policy") or "{}"))
+    meta = described["KeyMetadata"]
+    policy = r.call("kms", "get_key_policy", KeyId=meta["Arn"], PolicyName="default") or {}
+    return Key(meta["Arn"], _document(policy.get("Policy") or "{}"), str(meta.get("KeyState", "")))
 
 
-def _role(r: Reader, names: Names) -> Role | None:
-    got = r.call("iam", "get_role", RoleName=names.execution_role)
+def read_role(r: Reader, name: str) -> Role | None:
+    """A role's trust policy and every attached and inline policy document."""
+    got = r.call("iam", "get_role", RoleName=name)
     if got is None:
         return None
     role = got["Role"]
@@ -233,45 +211,76 @@ def _workgroup(r: Reader, names: Names) -> Workgroup | None:
     )
 
 
+def parse_environment(raw: dict[str, Any], log_groups: tuple[str, ...] = ()) -> MwaaEnvironment:
+    """GetEnvironment's ``Environment`` as plain data (fields MWAA omits become None)."""
+    net = raw.get("NetworkConfiguration") or {}
+    logging_conf = {
+        k.removesuffix("Logs"): v
+        for k, v in (raw.get("LoggingConfiguration") or {}).items()
+        if isinstance(v, dict)
+    }
+    last = raw.get("LastUpdate") or {}
+    group_names = {
+        kind: str(v["CloudWatchLogGroupArn"]).split(":log-group:", 1)[-1].removesuffix(":*")
+        for kind, v in logging_conf.items()
+        if v.get("CloudWatchLogGroupArn")
+    }
+    return MwaaEnvironment(
+        name=str(raw["Name"]),
+        status=str(raw.get("Status", "")),
+        airflow_version=str(raw.get("AirflowVersion", "")),
+        execution_role_arn=str(raw.get("ExecutionRoleArn", "")),
+        source_bucket_arn=str(raw.get("SourceBucketArn", "")),
+        subnet_ids=tuple(net.get("SubnetIds") or ()),
+        security_group_ids=tuple(net.get("SecurityGroupIds") or ()),
+        logging={kind: bool(v.get("Enabled")) for kind, v in logging_conf.items()},
+        last_error=(last.get("Error") or {}).get("ErrorMessage"),
+        requirements_path=raw.get("RequirementsS3Path"),
+        log_groups=log_groups,
+        arn=str(raw.get("Arn", "")),
+        dag_path=str(raw.get("DagS3Path", "")),
+        requirements_version=raw.get("RequirementsS3ObjectVersion"),
+        plugins_path=raw.get("PluginsS3Path"),
+        plugins_version=raw.get("PluginsS3ObjectVersion"),
+        startup_path=raw.get("StartupScriptS3Path"),
+        startup_version=raw.get("StartupScriptS3ObjectVersion"),
+        kms_key=raw.get("KmsKey"),
+        webserver_access_mode=raw.get("WebserverAccessMode"),
+        endpoint_management=raw.get("EndpointManagement"),
+        database_endpoint_service=raw.get("DatabaseVpcEndpointService"),
+        webserver_endpoint_service=raw.get("WebserverVpcEndpointService"),
+        options={str(k): str(v) for k, v in (raw.get("AirflowConfigurationOptions") or {}).items()},
+        log_group_names=group_names,
+        last_update_status=last.get("Status"),
+    )
+
+
+def log_groups(r: Reader, environment: str) -> tuple[str, ...]:
+    """The CloudWatch log groups named ``airflow-<environment>-*``."""
+    found = r.call("logs", "describe_log_groups", logGroupNamePrefix=f"airflow-{environment}-")
+    return tuple(g["logGroupName"] for g in (found or {}).get("logGroups", []))
+
+
 def _mwaa(r: Reader, names: Names) -> MwaaEnvironment | None:
     got = r.call("mwaa", "get_environment", Name=names.mwaa_environment)
     if got is None:
         return None
     env = got["Environment"]
-    net = env.get("NetworkConfiguration", {})
-    logging = {
-        k.removesuffix("Logs"): bool(v.get("Enabled"))
-        for k, v in (env.get("LoggingConfiguration") or {}).items()
-        if isinstance(v, dict)
-    }
-    last = (env.get("LastUpdate") or {}).get("Error") or {}
-    groups = r.call("logs", "describe_log_groups", logGroupNamePrefix=f"airflow-{env['Name']}-")
-    return MwaaEnvironment(
-        name=env["Name"],
-        status=env["Status"],
-        airflow_version=env.get("AirflowVersion", ""),
-        execution_role_arn=env.get("ExecutionRoleArn", ""),
-        source_bucket_arn=env.get("SourceBucketArn", ""),
-        subnet_ids=tuple(net.get("SubnetIds", [])),
-        security_group_ids=tuple(net.get("SecurityGroupIds", [])),
-        logging=logging,
-        last_error=last.get("ErrorMessage"),
-        requirements_path=env.get("RequirementsS3Path"),
-        log_groups=tuple(g["logGroupName"] for g in (groups or {}).get("logGroups", [])),
-    )
+    return parse_environment(env, log_groups(r, str(env["Name"])))
 
 
-def collect(
-    names: Names, clients: ClientFactory, simulate: Callable[..., Any] | None = None
-) -> Snapshot:
+def collect(names: Names, clients: ClientFactory, simulate: Simulate | None = None) -> Snapshot:
     """Read everything the checks need about the environment called ``names``."""
     from botocore.exceptions import BotoCoreError
+
+    from taxiway.preflight.checks_iam import simulation_pairs, snapshot_needs
+    from taxiway.preflight.collect_network import read_network
 
     r = Reader(clients)
     try:
         network = read_network(r, names)
-        buckets = tuple(_bucket(r, role, name) for role, name in names.buckets.items())
-        key, role = _key(r, names), _role(r, names)
+        buckets = tuple(read_bucket(r, role, name) for role, name in names.buckets.items())
+        key, role = read_key(r, names.kms_alias), read_role(r, names.execution_role)
         cluster_id = _cluster_id(r, names)
         snapshot = Snapshot(
             names=names,
@@ -284,16 +293,22 @@ def collect(
             glue_database=r.call("glue", "get_database", Name=names.glue_database) is not None,
             mwaa=_mwaa(r, names),
         )
-        simulated = simulate(snapshot) if simulate and role else None
+        simulated = (
+            simulate(role.arn, simulation_pairs(snapshot_needs(snapshot)))
+            if simulate and role
+            else None
+        )
     except BotoCoreError as exc:
-        raise _fail_to_run(exc) from exc
+        raise fail_to_run(exc) from exc
     from dataclasses import replace
 
     return replace(snapshot, simulated=simulated, notes=tuple(r.notes))
 
 
-def simulate_role(iam: Any, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
-    """IAM's policy simulator on every required permission; None where the endpoint lacks it.
+def simulate_role(
+    iam: Any, role_arn: str, pairs: list[tuple[str, str]]
+) -> tuple[Simulated, ...] | None:
+    """IAM's policy simulator on every ``(action, resource)``; None where the endpoint lacks it.
 
     ``iam`` should be a client without retries: a simulator that is missing answers the
     first call with an error, and retrying it only delays the local evaluation.
@@ -301,18 +316,11 @@ def simulate_role(iam: Any, snapshot: Snapshot) -> tuple[Simulated, ...] | None:
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
-    from taxiway.preflight.checks_iam import required_permissions
-
-    assert snapshot.role is not None
-    needs = required_permissions(
-        snapshot.names, snapshot.emr_cluster_id, snapshot.key.arn if snapshot.key else None
-    )
-    pairs = [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
     out = []
     try:
         for action, resource in pairs:
             page = iam.simulate_principal_policy(
-                PolicySourceArn=snapshot.role.arn, ActionNames=[action], ResourceArns=[resource]
+                PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource]
             )
             for result in page.get("EvaluationResults", []):
                 out.append(Simulated(action, resource, str(result["EvalDecision"])))

@@ -1,10 +1,14 @@
-"""Read the environment's network: VPC, private subnets with their routes and ACLs, endpoints.
+"""Read the environment's network: VPC, subnets with their routes and ACLs, endpoints, groups.
 
-Part of :mod:`taxiway.preflight.collect` (the one place that calls AWS), split out for size.
+Part of the collectors (the one place that calls AWS), split out for size. Before creation
+the VPC is found by its Name tag and the subnets by ``Tier=private``
+(:func:`read_network`); an existing environment names its subnets and groups by id
+(:func:`read_network_by_ids`).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from taxiway.preflight.snapshot import (
@@ -35,14 +39,68 @@ def read_network(r: Reader, names: Names) -> Network:
         "describe_subnets",
         Filters=[*in_vpc, {"Name": "tag:Tier", "Values": ["private"]}],
     )
+    group = _security_groups(
+        r, [*in_vpc, {"Name": "group-name", "Values": [names.security_group]}]
+    )[:1]
+    return _network(r, names.region, vpc_id, cidr, (subnets or {}).get("Subnets", []), group)
+
+
+def read_network_by_ids(
+    r: Reader, region: str, subnet_ids: tuple[str, ...], group_ids: tuple[str, ...]
+) -> Network:
+    """The subnets and security groups an existing environment names, and their VPC."""
+    # Filters, not SubnetIds=/GroupIds=: one missing id would fail the whole call.
+    answer = (
+        r.call(
+            "ec2", "describe_subnets", Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}]
+        )
+        if subnet_ids
+        else {}
+    )
+    if answer is None:
+        return Network(None, None)  # unread: the note says why; nothing is "missing"
+    found = answer.get("Subnets", [])
+    notes = len(r.notes)
+    groups = (
+        _security_groups(r, [{"Name": "group-id", "Values": list(group_ids)}]) if group_ids else ()
+    )
+    unread = len(r.notes) > notes  # denied: the checks skip the groups, none is "missing"
+    missing_subnets = tuple(s for s in subnet_ids if s not in {x["SubnetId"] for x in found})
+    missing_groups = (
+        () if unread else tuple(g for g in group_ids if g not in {x.id for x in groups})
+    )
+    if not found:
+        return Network(None, None, missing_subnets=missing_subnets, missing_groups=missing_groups)
+    vpc_id = found[0]["VpcId"]
+    vpcs = (r.call("ec2", "describe_vpcs", VpcIds=[vpc_id]) or {}).get("Vpcs") or [{}]
+    net = _network(r, region, vpc_id, vpcs[0].get("CidrBlock"), found, groups)
+    return replace(net, missing_subnets=missing_subnets, missing_groups=missing_groups)
+
+
+def _network(
+    r: Reader,
+    region: str,
+    vpc_id: str,
+    cidr: str | None,
+    subnets: list[dict[str, Any]],
+    groups: tuple[SecurityGroup, ...],
+) -> Network:
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
     tables = (r.call("ec2", "describe_route_tables", Filters=in_vpc) or {}).get("RouteTables", [])
     acls = (r.call("ec2", "describe_network_acls", Filters=in_vpc) or {}).get("NetworkAcls", [])
+
+    def attribute(name: str, key: str) -> bool | None:
+        got = r.call("ec2", "describe_vpc_attribute", VpcId=vpc_id, Attribute=name)
+        return None if got is None else bool((got.get(key) or {}).get("Value"))
+
     return Network(
         vpc_id=vpc_id,
         vpc_cidr=cidr,
-        subnets=tuple(_subnet(s, tables, acls) for s in (subnets or {}).get("Subnets", [])),
-        endpoints=_endpoints(r, names, in_vpc),
-        security_group=_security_group(r, names, in_vpc),
+        subnets=tuple(_subnet(s, tables, acls) for s in subnets),
+        endpoints=_endpoints(r, region, in_vpc),
+        security_groups=groups,
+        dns_support=attribute("enableDnsSupport", "EnableDnsSupport"),
+        dns_hostnames=attribute("enableDnsHostnames", "EnableDnsHostnames"),
     )
 
 
@@ -85,9 +143,9 @@ def _subnet(
     )
 
 
-def _endpoints(r: Reader, names: Names, in_vpc: list[dict[str, Any]]) -> tuple[Endpoint, ...]:
+def _endpoints(r: Reader, region: str, in_vpc: list[dict[str, Any]]) -> tuple[Endpoint, ...]:
     found = r.call("ec2", "describe_vpc_endpoints", Filters=in_vpc) or {}
-    stem = f"com.amazonaws.{names.region}."
+    stem = f"com.amazonaws.{region}."
     return tuple(
         Endpoint(
             service=e["ServiceName"].removeprefix(stem),
@@ -111,24 +169,20 @@ def _rules(perms: list[dict[str, Any]]) -> tuple[SgRule, ...]:
                 + [x["CidrIpv6"] for x in p.get("Ipv6Ranges", [])]
             ),
             groups=tuple(g["GroupId"] for g in p.get("UserIdGroupPairs", [])),
+            prefix_lists=tuple(x["PrefixListId"] for x in p.get("PrefixListIds", [])),
         )
         for p in perms
     )
 
 
-def _security_group(r: Reader, names: Names, in_vpc: list[dict[str, Any]]) -> SecurityGroup | None:
-    found = r.call(
-        "ec2",
-        "describe_security_groups",
-        Filters=[*in_vpc, {"Name": "group-name", "Values": [names.security_group]}],
-    )
-    groups = (found or {}).get("SecurityGroups") or []
-    if not groups:
-        return None
-    g = groups[0]
-    return SecurityGroup(
-        g["GroupId"],
-        g["GroupName"],
-        _rules(g.get("IpPermissions", [])),
-        _rules(g.get("IpPermissionsEgress", [])),
+def _security_groups(r: Reader, filters: list[dict[str, Any]]) -> tuple[SecurityGroup, ...]:
+    found = r.call("ec2", "describe_security_groups", Filters=filters)
+    return tuple(
+        SecurityGroup(
+            g["GroupId"],
+            g.get("GroupName", ""),
+            _rules(g.get("IpPermissions", [])),
+            _rules(g.get("IpPermissionsEgress", [])),
+        )
+        for g in (found or {}).get("SecurityGroups") or []
     )

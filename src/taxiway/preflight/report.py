@@ -7,12 +7,14 @@ from taxiway.preflight.run import AWS_CODES, Report
 
 _AREAS = (
     ("Network", ("vpc-", "subnet", "no-nat", "nacl-", "sg-")),
-    ("S3", ("bucket-",)),
-    ("IAM and KMS", ("role-", "kms-")),
+    ("S3", ("bucket-", "object-", "dags-folder-")),
+    ("IAM and KMS", ("role-", "kms-", "secrets-")),
     ("EMR, Athena, Glue", ("emr-", "athena-", "glue-")),
-    ("MWAA", ("mwaa-", "connectivity-")),
+    ("MWAA", ("mwaa-", "connectivity-", "airflow-option-", "plugins-lazy-")),
     ("AWS API reads", ("preflight-",)),
 )
+# An existing environment is not the reference pipeline: no EMR, Athena or Glue checks.
+_PLANNED_ONLY = {"EMR, Athena, Glue"}
 
 
 def markdown(report: Report, title: str) -> str:
@@ -23,7 +25,7 @@ def markdown(report: Report, title: str) -> str:
     lines = [
         f"# {title}",
         "",
-        f"- environment: `{report.names.env}` in `{report.names.region}`",
+        f"- environment: `{report.target}` in `{report.region}`",
         f"- IAM permissions evaluated by: **{report.iam_method}**"
         + (
             " (IAM's policy simulator)"
@@ -39,6 +41,8 @@ def markdown(report: Report, title: str) -> str:
         "|---|---|",
     ]
     for area, prefixes in _AREAS:
+        if report.names is None and area in _PLANNED_ONLY:
+            continue
         hits = [f for f in aws if f.code.startswith(prefixes) and f.severity is not Severity.INFO]
         result = (
             "passed"

@@ -36,6 +36,8 @@ def download_prefix(s3: Any, bucket: str, prefix: str, dest: Path) -> list[Path]
     out = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
+            if obj["Key"].endswith("/"):  # a folder marker (the console's "Create folder")
+                continue
             target = dest / obj["Key"][len(prefix) :].lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, obj["Key"], str(target))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -458,36 +459,24 @@ def build() -> Built:
     return Built(vpc, private, tables, igw, sg, key_arn, cluster_id, endpoints)
 
 
-def mwaa_stub(environment: dict[str, Any] | None) -> Any:
-    """A real boto3 MWAA client behind botocore's Stubber (moto has no MWAA).
+def clients() -> Callable[[str], Any]:
+    """preflight's own client recipe, pointed at the twin through AWS_ENDPOINT_URL."""
+    from taxiway.awsclient import client_factory
 
-    ``None`` answers GetEnvironment with ResourceNotFoundException, as AWS does before
-    the environment exists; a dict answers with that environment.
-    """
-    import boto3
-    from botocore.stub import Stubber
-
-    mwaa = boto3.client("mwaa", region_name=REGION)
-    stubber = Stubber(mwaa)
-    params = {"Name": "taxiway-sandbox"}
-    if environment is None:
-        stubber.add_client_error(
-            "get_environment",
-            service_error_code="ResourceNotFoundException",
-            service_message="Environment taxiway-sandbox not found",
-            http_status_code=404,
-            expected_params=params,
-        )
-    else:
-        stubber.add_response("get_environment", {"Environment": environment}, params)
-    stubber.activate()
-    return mwaa
+    return client_factory(REGION)
 
 
-def clients(environment: dict[str, Any] | None = None) -> Callable[[str], Any]:
-    """preflight's own client factory (moto through AWS_ENDPOINT_URL) with MWAA stubbed."""
-    from taxiway.preflight.collect import client_factory
-
-    base = client_factory(REGION)
-    mwaa = mwaa_stub(environment)
-    return lambda service: mwaa if service == "mwaa" else base(service)
+def write_settings(folder: Path, mwaa_version: str = "3.3.1") -> Path:
+    """taxiway.yaml with the sandbox environment preflight_env.build() creates."""
+    path = folder / "taxiway.yaml"
+    path.write_text(
+        "project: taxiway\n"
+        "environments:\n"
+        "  sandbox:\n"
+        "    target: aws\n"
+        f"    region: {REGION}\n"
+        f'    mwaa_version: "{mwaa_version}"\n'
+        "    emr_release: emr-7.12.0\n",
+        encoding="utf-8",
+    )
+    return path

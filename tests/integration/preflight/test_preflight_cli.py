@@ -1,4 +1,4 @@
-"""`taxiway preflight` as a user runs it, and MWAA present (botocore Stubber; moto has no MWAA)."""
+"""`taxiway preflight --env` as a user runs it, and the planned environment once MWAA runs it (on the twin)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from preflight_env import ACCOUNT, REGION, bucket, build, clients
+from environment_build import DAG, LOG_GROUPS, mwaa, realistic, wait_settled
+from preflight_env import ACCOUNT, bucket, build, client, clients, write_settings
 
 from taxiway import config
+from taxiway.platform.preflight import preflight
 from taxiway.preflight.report import markdown
-from taxiway.preflight.run import preflight
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +42,9 @@ def test_empty_account_fails_fast_without_asking(
         for r in ("landing", "curated", "reports", "artifacts", "mwaa", "logs")
     )
     assert doc["account_id"] == ACCOUNT and doc["iam_evaluation"] == "local"
-    # moto cannot answer MWAA at all: reported as unreadable, not as absent.
-    assert any(
-        f["code"] == "preflight-cannot-read" and "mwaa:get_environment" in f["message"]
-        for f in doc["findings"]
-    )
+    # The twin answers MWAA: no environment yet is information, and nothing was unreadable.
+    assert doc["mwaa_environment"] == "absent"
+    assert "preflight-cannot-read" not in {f["code"] for f in doc["findings"]}
     assert doc["summary"]["error"] == len([f for f in doc["findings"] if f["severity"] == "error"])
 
 
@@ -60,64 +58,46 @@ def test_unknown_environment_is_a_usage_error(aws: str, settings_file: Path) -> 
     assert "environments.staging: no such environment" in proc.stderr
 
 
-def _environment(**override: Any) -> dict[str, Any]:
-    ec2 = __import__("boto3").client("ec2", region_name=REGION)
-    subnets = ec2.describe_subnets(Filters=[{"Name": "tag:Tier", "Values": ["private"]}])["Subnets"]
-    sg = ec2.describe_security_groups(
-        Filters=[{"Name": "group-name", "Values": ["taxiway-sandbox-mwaa"]}]
-    )
-    env: dict[str, Any] = {
-        "Name": "taxiway-sandbox",
-        "Status": "AVAILABLE",
-        "AirflowVersion": "3.3.1",
-        "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/taxiway-sandbox-mwaa-execution",
-        "SourceBucketArn": f"arn:aws:s3:::{bucket('mwaa')}",
-        "DagS3Path": "dags/",
-        "NetworkConfiguration": {
-            "SubnetIds": [s["SubnetId"] for s in subnets],
-            "SecurityGroupIds": [sg["SecurityGroups"][0]["GroupId"]],
-        },
-        "LoggingConfiguration": {
-            k: {"Enabled": True, "LogLevel": "INFO"}
-            for k in (
-                "DagProcessingLogs",
-                "SchedulerLogs",
-                "TaskLogs",
-                "WebserverLogs",
-                "WorkerLogs",
-            )
-        },
-    }
-    env.update(override)
-    return env
-
-
-def test_mwaa_present_and_matching_adds_no_finding(aws: str, settings_file: Path) -> None:
-    build()
-    logs = __import__("boto3").client("logs", region_name=REGION)
-    for kind in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"):
-        logs.create_log_group(logGroupName=f"airflow-taxiway-sandbox-{kind}")
-    report = preflight(config.load(settings_file), "sandbox", None, clients(_environment()))
+def test_mwaa_present_and_matching_adds_no_finding(aws: str, tmp_path: Path) -> None:
+    realistic()  # the environment Terraform would create, on the twin, AVAILABLE
+    report = preflight(config.load(write_settings(tmp_path, "2.11.2")), "sandbox", None, clients())
     assert [f for f in report.findings if f.code.startswith("mwaa-")] == []
     assert report.extra["mwaa_environment"] == "present"
-    assert not [f for f in report.findings if f.severity.value != "info"]
+    # moto reads the TLS-only Deny without its condition, so on the twin the environment's
+    # bucket cannot carry it (environment_build): the one finding left.
+    problems = [(f.code, f.subject) for f in report.findings if f.severity.value != "info"]
+    assert problems == [("bucket-no-tls-policy", bucket("mwaa"))]
 
 
-def test_mwaa_failed_update_and_drift_are_reported(aws: str, settings_file: Path) -> None:
-    build()
-    env = _environment(
-        Status="UPDATE_FAILED",
-        AirflowVersion="2.10.3",
-        SourceBucketArn="arn:aws:s3:::someone-elses-bucket",
-        LastUpdate={
-            "Status": "FAILED",
-            "Error": {"ErrorCode": "x", "ErrorMessage": "requirements.txt failed to install"},
-        },
+def test_mwaa_failed_and_drifted_is_reported(aws: str, settings_file: Path) -> None:
+    built = build()
+    s3 = client("s3")
+    other = "someone-elses-bucket"
+    s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=other, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=other, Key="dags/orders.py", Body=DAG)
+    s3.put_object(
+        Bucket=other, Key="startup.sh", Body=b"#!/bin/bash\necho 'no such tool' >&2\nexit 3\n"
     )
-    env["LoggingConfiguration"]["TaskLogs"] = {"Enabled": False, "LogLevel": "INFO"}
-    report = preflight(config.load(settings_file), "sandbox", None, clients(env))
-    mwaa = {f.code: f for f in report.findings if f.code.startswith("mwaa-")}
-    assert set(mwaa) == {
+    logging = {
+        f"{kind}Logs": {"Enabled": kind != "Task", "LogLevel": "INFO"}
+        for kind in ("DagProcessing", "Scheduler", "Task", "Webserver", "Worker")
+    }
+    mwaa().create_environment(
+        Name="taxiway-sandbox",
+        AirflowVersion="2.11.2",  # taxiway.yaml says 3.3.1
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/taxiway-sandbox-mwaa-execution",
+        SourceBucketArn=f"arn:aws:s3:::{other}",
+        DagS3Path="dags",
+        StartupScriptS3Path="startup.sh",
+        NetworkConfiguration={"SubnetIds": built.private_subnets, "SecurityGroupIds": [built.sg]},
+        LoggingConfiguration=logging,
+    )
+    # The twin runs the startup script as MWAA does; it fails, and so does the creation.
+    assert wait_settled("taxiway-sandbox")["Status"] == "CREATE_FAILED"
+    report = preflight(config.load(settings_file), "sandbox", None, clients())
+    found = {f.code: f for f in report.findings if f.code.startswith("mwaa-")}
+    assert set(found) == {
         "mwaa-not-available",
         "mwaa-version-mismatch",
         "mwaa-bucket-mismatch",
@@ -125,11 +105,12 @@ def test_mwaa_failed_update_and_drift_are_reported(aws: str, settings_file: Path
         "mwaa-log-groups-missing",
     }
     # Task logging is off, so its group is not expected; the four enabled ones are.
-    lost = mwaa["mwaa-log-groups-missing"].message
-    assert lost.count("`airflow-taxiway-sandbox-") == 4 and "-Task`" not in lost
-    assert "requirements.txt failed to install" in mwaa["mwaa-not-available"].message
-    assert mwaa["mwaa-not-available"].severity.value == "error"
-    assert "Task" in mwaa["mwaa-logging-disabled"].message
+    lost = found["mwaa-log-groups-missing"].message
+    assert lost.count("`airflow-taxiway-sandbox-") == len(LOG_GROUPS) - 1 and "-Task`" not in lost
+    assert "startup.sh" in found["mwaa-not-available"].message
+    assert "exited with status 3" in found["mwaa-not-available"].message
+    assert found["mwaa-not-available"].severity.value == "error"
+    assert "Task" in found["mwaa-logging-disabled"].message
     text = markdown(report, "preflight sandbox")
     assert "| MWAA | " in text and "`mwaa-not-available`" in text
     assert "| Network | passed |" in text and "| S3 | passed |" in text

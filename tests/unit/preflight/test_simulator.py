@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import boto3
 from botocore.stub import Stubber
 
-from taxiway.preflight.checks_iam import check_permissions, required_permissions
+from taxiway.preflight.checks_iam import check_permissions, required_permissions, simulation_pairs
 from taxiway.preflight.collect import simulate_role
 from taxiway.preflight.snapshot import Key, Names, Network, Role, Snapshot
 
@@ -44,7 +42,8 @@ def _iam() -> tuple[object, Stubber]:
 
 def test_simulator_answers_drive_the_findings() -> None:
     needs = required_permissions(NAMES, "j-ABC", SNAPSHOT.key.arn if SNAPSHOT.key else None)
-    pairs = [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
+    pairs = simulation_pairs(needs)
+    assert pairs[-1] == ("s3:ListAllMyBuckets", "*")
     iam, stubber = _iam()
     for action, resource in pairs:
         # One explicit deny; everything else allowed, ListAllMyBuckets included (a warning).
@@ -63,9 +62,10 @@ def test_simulator_answers_drive_the_findings() -> None:
             {"PolicySourceArn": ROLE_ARN, "ActionNames": [action], "ResourceArns": [resource]},
         )
     with stubber:
-        simulated = simulate_role(iam, SNAPSHOT)
+        simulated = simulate_role(iam, ROLE_ARN, pairs)
     assert simulated is not None and len(simulated) == len(pairs)
-    findings = check_permissions(replace(SNAPSHOT, simulated=simulated))
+    assert SNAPSHOT.role is not None
+    findings = check_permissions(SNAPSHOT.role, needs, simulated)
     codes = sorted((f.code, f.subject.split()[0]) for f in findings)
     assert codes == [
         ("role-allows-list-all-buckets", "taxiway-sandbox-mwaa-execution"),
@@ -80,8 +80,9 @@ def test_missing_simulator_falls_back_to_local() -> None:
     iam, stubber = _iam()
     stubber.add_client_error("simulate_principal_policy", "AccessDenied", http_status_code=403)
     with stubber:
-        assert simulate_role(iam, SNAPSHOT) is None
+        assert simulate_role(iam, ROLE_ARN, [("s3:GetObject", "arn:aws:s3:::b/k")]) is None
     # Locally, a role with no policies is allowed nothing: every need is reported.
-    findings = check_permissions(SNAPSHOT)
     needs = required_permissions(NAMES, "j-ABC", "arn:aws:kms:eu-west-1:123456789012:key/k-1")
+    assert SNAPSHOT.role is not None
+    findings = check_permissions(SNAPSHOT.role, needs, None)
     assert sum(f.code == "role-missing-permission" for f in findings) == len(needs)
