@@ -32,6 +32,7 @@ class OutputFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     junit = "junit"
+    github = "github"
 
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -94,9 +95,16 @@ def print_findings(
     fmt: OutputFormat,
     title: str,
     extra: dict[str, Any] | None = None,
+    summary: bool = False,
 ) -> int:
-    """Print findings in ``fmt``; return the exit code they imply (0 or 1)."""
-    if fmt is OutputFormat.json:
+    """Print findings in ``fmt``; return the exit code they imply (0 or 1).
+
+    ``summary``: text output ends with the counts by code and, for missing imports, by
+    module, before the totals line.
+    """
+    if fmt is OutputFormat.github:
+        sys.stdout.write(fmod.to_github(findings))
+    elif fmt is OutputFormat.json:
         sys.stdout.write(fmod.to_json(findings, **(extra or {})))
         sys.stdout.write("\n")
     elif fmt is OutputFormat.markdown:
@@ -106,6 +114,8 @@ def print_findings(
     else:
         for f in fmod.sort_findings(findings):
             print_finding(f)
+        if summary and findings:
+            print_breakdown(findings)
         c = fmod.counts(findings)
         style = "bold red" if c["error"] else ("yellow" if c["warning"] else "green")
         console.print(
@@ -116,6 +126,19 @@ def print_findings(
             soft_wrap=True,
         )
     return fmod.exit_code(findings)
+
+
+def print_breakdown(findings: Sequence[Finding]) -> None:
+    """``by code: ...`` and ``missing imports: ...`` lines (each never broken by rich)."""
+    parts = fmod.breakdown(findings)
+    codes = ", ".join(f"{code} {n}" for code, n in parts["by_code"].items())
+    console.print(Text.assemble(("by code: ", "bold"), codes), soft_wrap=True)
+    modules = parts["missing_imports_by_module"]
+    if modules:
+        listed = ", ".join(f"{name} {n}" for name, n in modules.items())
+        console.print(
+            Text.assemble(("missing imports by module: ", "bold"), listed), soft_wrap=True
+        )
 
 
 def fail(message: str) -> None:
@@ -130,6 +153,15 @@ def info(*parts: str | tuple[str, str]) -> None:
     in a log file or a pipe, where rich would wrap at 80 columns.
     """
     err_console.print(Text.assemble(*parts), soft_wrap=True)
+
+
+def print_table(t: Table) -> None:
+    """Print a table on stdout; in a pipe or a file no cell is cut at 80 columns (rich's
+    width there): a key, path or URL arrives whole, as `aws` and `uv` print them."""
+    if console.is_terminal:
+        console.print(t)
+    else:
+        Console(highlight=False, width=100_000, file=console.file).print(t)
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
@@ -161,6 +193,9 @@ def _cell(value: Any) -> Text:
 
 def show(renderable: Any) -> None:
     """Print a rich renderable; a plain string is printed as is, never read as markup."""
+    if isinstance(renderable, Table):
+        print_table(renderable)
+        return
     console.print(Text(renderable) if isinstance(renderable, str) else renderable)
 
 
@@ -182,7 +217,7 @@ def rows_as(
             + "\n"
         )
     else:
-        console.print(table(title, columns, rows))
+        print_table(table(title, columns, rows))
 
 
 _SHORT = {

@@ -1,4 +1,5 @@
-"""The local AWS twin: moto's server in this process (backends shared with the tests)."""
+"""The local AWS twin in this process: moto's server and the twin's MWAA control plane
+(backends shared with the tests, which attach the EMR and Athena emulators they inspect)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,21 @@ from aws_helpers import REGION, REPO
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """Start moto's server once per session on a free port; stop it at the end."""
-    from moto.server import ThreadedMotoServer
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the twin once per session on a free port; stop it at the end.
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    Its own EMR and Athena emulators are stopped: a test that needs them starts its own
+    (tests/integration/aws/test_twin.py) and reads what they ran.
+    """
+    from taxiway.twin.server import Twin
+
+    twin = Twin(port=0, data_dir=tmp_path_factory.mktemp("twin"), region=REGION).start()
+    twin.emr.stop()
+    twin.athena.stop()
     try:
-        yield f"http://{host}:{port}"
+        yield twin.endpoint
     finally:
-        server.stop()
+        twin.stop()
 
 
 @pytest.fixture

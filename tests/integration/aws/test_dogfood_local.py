@@ -14,8 +14,8 @@ import pytest
 from aws_helpers import ACCOUNT, REPO
 
 from taxiway import config
-from taxiway.deploy import bundle
 from taxiway.findings import Severity
+from taxiway.platform import bundle
 from taxiway.runner.check import local_test
 
 

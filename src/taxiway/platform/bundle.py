@@ -1,5 +1,9 @@
 """Build what an environment's MWAA and EMR receive, in a folder that mirrors the buckets.
 
+``<out>/mwaa`` is laid out like any MWAA project (``requirements.txt``, ``dags/``,
+``startup.sh``), so the toolkit's deploy (:mod:`taxiway.deploy`) sends it as it sends a
+user's project; :mod:`taxiway.platform.deploy` adds the EMR artifacts.
+
 ::
 
     <out>/mwaa/                  -> s3://<project>-<env>-mwaa-<account>/
