@@ -2,8 +2,8 @@
 
 A finding is data, never an exception. Exit codes follow DESIGN.md: 0 when no finding is
 an error, 1 when one is, 2 when the tool could not run (raised as a TaxiwayError instead).
-This module formats findings as JSON, Markdown and JUnit XML strings; printing (and the rich
-table) lives in :mod:`taxiway.cli.render`.
+This module formats findings as JSON, Markdown, JUnit XML and GitHub workflow annotations;
+printing (and the rich table) lives in :mod:`taxiway.cli.render`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,26 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     return result
 
 
+def breakdown(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
+    """Counts by code, and by top-level module for ``import-unavailable`` (one cause often
+    shows up in many files: the module to install is what a reader wants to see)."""
+    by_code: dict[str, int] = {}
+    by_module: dict[str, int] = {}
+    for f in findings:
+        by_code[f.code] = by_code.get(f.code, 0) + 1
+        if f.code == "import-unavailable":
+            # `snowflake.connector` counts as `snowflake`; a provider module as its provider
+            parts = f.subject.split(".")
+            if parts[:2] == ["airflow", "providers"]:
+                top = ".".join(parts[:4])
+            else:
+                top = f.subject if parts[0] == "airflow" else parts[0]
+            by_module[top] = by_module.get(top, 0) + 1
+    ordered = sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0]))
+    modules = sorted(by_module.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {"by_code": dict(ordered), "missing_imports_by_module": dict(modules)}
+
+
 def to_json(findings: Sequence[Finding], **extra: object) -> str:
     """A JSON document: ``{"findings": [...], "summary": {...}, **extra}``."""
     doc: dict[str, object] = {
@@ -128,3 +148,34 @@ def to_junit(findings: Sequence[Finding], suite: str) -> str:
         out.append("</testcase>")
     out.append("</testsuite></testsuites>")
     return "\n".join(out) + "\n"
+
+
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(findings: Sequence[Finding]) -> str:
+    """GitHub Actions workflow commands, one per finding:
+    ``::error file=dags/etl.py,line=7,title=import-unavailable::message``.
+
+    GitHub turns them into annotations on the lines of the pull request; ``%``, newlines
+    and (in properties) ``:`` and ``,`` are escaped as the workflow-command syntax asks.
+    """
+    out = []
+    for f in sort_findings(findings):
+        props = []
+        if f.file:
+            props.append(f"file={_gh_property(f.file)}")
+            if f.line:
+                props.append(f"line={f.line}")
+        props.append(f"title={_gh_property(f'{f.code}: {f.subject}')}")
+        text = f.message + (f" hint: {f.hint}" if f.hint else "")
+        out.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::{_gh_data(text)}")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,12 +1,17 @@
 """`taxiway doctor`: check an Airflow project against a target MWAA version, offline.
 
-Each command prints findings (``--format text|json|markdown|junit``) and exits 0 (no error
-finding), 1 (error findings) or 2 (the doctor could not run). The doctor's modules are
-imported inside the commands so ``taxiway --help`` stays fast.
+Each command prints findings (``--format text|json|markdown|junit|github``) and exits 0 (no
+error finding), 1 (error findings) or 2 (the doctor could not run). The target version is
+``--mwaa``, else the project config's ``mwaa`` (``taxiway.toml`` or ``[tool.taxiway]``: the
+project folder's for ``doctor project``, the current folder's for the other commands);
+never silently the newest. The doctor's modules are imported inside the commands so
+``taxiway --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,27 +25,88 @@ if TYPE_CHECKING:
     from taxiway.doctor.requirements import ParsedRequirements
     from taxiway.findings import Finding
     from taxiway.mwaa import MwaaRelease
+    from taxiway.projectfile import ProjectConfig
 
 app = typer.Typer(
     help="Check requirements, DAGs, plugins and the startup script against an MWAA version.",
     no_args_is_help=True,
 )
 
-_MWAA_HELP = "Target MWAA Airflow version (`taxiway doctor versions` lists them); default: newest."
-_FORMAT_HELP = "Output format: text (table), json, markdown (a review), junit (CI)."
+_MWAA_HELP = (
+    "Target MWAA Airflow version (`taxiway doctor versions` lists them); default: `mwaa` in "
+    "the project's taxiway.toml or [tool.taxiway]."
+)
+_FORMAT_HELP = (
+    "Output format: text (linter style), json, markdown (a review), junit (CI), "
+    "github (workflow annotations)."
+)
+_SELECT_HELP = "Report only these codes (comma-separated, repeatable), e.g. pin-conflict."
+_IGNORE_HELP = "Never report these codes (comma-separated, repeatable), e.g. not-builtin."
+_QUIET_HELP = "Print only error findings and no summary (the exit code is unchanged)."
+
+_MWAA = typer.Option(None, "--mwaa", help=_MWAA_HELP)
+_FORMAT = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP)
+_SELECT = typer.Option(None, "--select", help=_SELECT_HELP)
+_IGNORE = typer.Option(None, "--ignore", help=_IGNORE_HELP)
+_QUIET = typer.Option(False, "--quiet", "-q", help=_QUIET_HELP)
 
 
-def _target(version: str | None) -> MwaaRelease:
-    from taxiway import mwaa
+def _config(folder: Path) -> ProjectConfig:
+    from taxiway import projectfile
 
-    return mwaa.release(version or mwaa.latest())
+    return projectfile.load(folder)
 
 
-def _emit(findings: list[Finding], fmt: OutputFormat, title: str, target: MwaaRelease) -> None:
+def _target(version: str | None, config: ProjectConfig) -> MwaaRelease:
+    """``--mwaa``, else the config's ``mwaa``; a usage error when neither says."""
+    from taxiway import mwaa, projectfile
+
+    return mwaa.release(projectfile.mwaa_version(version, config))
+
+
+def _emit(
+    findings: list[Finding],
+    fmt: OutputFormat,
+    title: str,
+    target: MwaaRelease,
+    base: Path,
+    choice: tuple[list[str] | None, list[str] | None, bool],
+) -> None:
+    """Filter (``--select``/``--ignore``/``--quiet``, ignore comments below ``base``), print
+    and exit with the status of what is left."""
     from taxiway.cli.render import print_findings
+    from taxiway.doctor.selection import parse_codes, select, without_ignored
 
-    extra = {"mwaa_version": target.version, "python": target.python}
-    raise typer.Exit(print_findings(findings, fmt, title, extra))
+    chosen, ignored, quiet = choice
+    shown = select(
+        without_ignored(findings, base),
+        parse_codes(chosen, "--select"),
+        parse_codes(ignored, "--ignore"),
+    )
+    if quiet:
+        shown = [f for f in shown if f.severity.value == "error"]
+    if fmt is OutputFormat.github:
+        # Annotations need paths from the repository root (where workflows run).
+        shown = [_from_cwd(f, base) for f in shown]
+    extra: dict[str, object] = {"mwaa_version": target.version, "python": target.python}
+    if fmt is OutputFormat.json:
+        from taxiway.findings import breakdown
+
+        extra.update(breakdown(shown))
+    if quiet and fmt is OutputFormat.text:
+        from taxiway.cli.render import print_finding
+        from taxiway.findings import exit_code, sort_findings
+
+        for f in sort_findings(shown):
+            print_finding(f)
+        raise typer.Exit(exit_code(shown))
+    raise typer.Exit(print_findings(shown, fmt, title, extra, summary=True))
+
+
+def _from_cwd(finding: Finding, base: Path) -> Finding:
+    if not finding.file or ":" in finding.file or Path(finding.file).is_absolute():
+        return finding  # `plugins.zip:x.py`: no file of the checkout to annotate
+    return replace(finding, file=Path(os.path.relpath(base / finding.file)).as_posix())
 
 
 def _write_fix(parsed: ParsedRequirements, target: MwaaRelease, out: Path) -> None:
@@ -81,27 +147,30 @@ def versions(
             )
         )
     columns = ("mwaa", "python", "status", "base_os", "builtins", "essentials", "builtins_source")
-    rows_as(fmt, columns, rows, title="MWAA versions (newest supported is the default target)")
+    rows_as(fmt, columns, rows, title="MWAA versions")
 
 
 @app.command("requirements")
 def requirements(
     file: Path = typer.Argument(..., help="A pip requirements file."),
-    mwaa_version: str | None = typer.Option(None, "--mwaa", help=_MWAA_HELP),
+    mwaa_version: str | None = _MWAA,
     fix: Path | None = typer.Option(
         None, "--fix", help="Write the minimal requirements.txt for the target here."
     ),
     resolve: bool = typer.Option(
         False, "--resolve", help="Also resolve with uv for the target's Python (needs PyPI)."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
+    fmt: OutputFormat = _FORMAT,
+    select: list[str] | None = _SELECT,
+    ignore: list[str] | None = _IGNORE,
+    quiet: bool = _QUIET,
 ) -> None:
-    """Check a requirements.txt: built-in duplicates and conflicts, constraints, pins."""
+    """Check a requirements.txt: built-in duplicates, pins MWAA cannot honour, constraints."""
     from taxiway.doctor.reqcheck import check_requirements
     from taxiway.doctor.requirements import parse_requirements
 
-    target = _target(mwaa_version)
     parsed = parse_requirements(file)
+    target = _target(mwaa_version, _config(Path.cwd()))
     findings = check_requirements(parsed, target)
     if resolve:
         from taxiway.doctor.resolve import resolve as run_resolve
@@ -109,7 +178,8 @@ def requirements(
         findings += run_resolve(parsed, target)
     if fix is not None:
         _write_fix(parsed, target, fix)
-    _emit(findings, fmt, f"doctor requirements {file} (MWAA {target.version})", target)
+    title = f"doctor requirements {file} (MWAA {target.version})"
+    _emit(findings, fmt, title, target, file.parent, (select, ignore, quiet))
 
 
 def _context(
@@ -125,55 +195,71 @@ def _context(
 @app.command("dags")
 def dags(
     folder: Path = typer.Argument(..., help="The dags folder."),
-    mwaa_version: str | None = typer.Option(None, "--mwaa", help=_MWAA_HELP),
+    mwaa_version: str | None = _MWAA,
     requirements: Path | None = typer.Option(
         None, "--requirements", "-r", help="requirements.txt whose packages count as installed."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
+    fmt: OutputFormat = _FORMAT,
+    select: list[str] | None = _SELECT,
+    ignore: list[str] | None = _IGNORE,
+    quiet: bool = _QUIET,
 ) -> None:
     """Check DAG files statically: imports, Airflow 3 removals (ruff AIR3), parse-time work."""
     from taxiway.doctor.dags import check_dags
 
     if not folder.is_dir():
         raise UsageError(f"DAG folder `{folder}` does not exist; pass your dags/ folder.")
-    target = _target(mwaa_version)
-    context = _context(target, requirements, folder, None)
+    config = _config(Path.cwd())
+    target = _target(mwaa_version, config)
+    context = _context(target, requirements or config.requirements, folder, None)
     findings = check_dags(folder, target, context)
-    _emit(findings, fmt, f"doctor dags {folder} (MWAA {target.version})", target)
+    title = f"doctor dags {folder} (MWAA {target.version})"
+    _emit(findings, fmt, title, target, folder.parent, (select, ignore, quiet))
 
 
 @app.command("plugins")
 def plugins(
     location: Path = typer.Argument(..., help="The plugins folder or plugins.zip."),
-    mwaa_version: str | None = typer.Option(None, "--mwaa", help=_MWAA_HELP),
+    mwaa_version: str | None = _MWAA,
     requirements: Path | None = typer.Option(
         None, "--requirements", "-r", help="requirements.txt whose packages count as installed."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
+    fmt: OutputFormat = _FORMAT,
+    select: list[str] | None = _SELECT,
+    ignore: list[str] | None = _IGNORE,
+    quiet: bool = _QUIET,
 ) -> None:
     """Check plugins: zip layout, AirflowPlugin contents, removable plugins, Airflow 3 UI."""
     from taxiway.doctor.plugins import check_plugins
 
     if not location.exists():
         raise UsageError(f"Plugins `{location}` does not exist; pass plugins/ or plugins.zip.")
-    target = _target(mwaa_version)
-    context = _context(target, requirements, None, location)
+    config = _config(Path.cwd())
+    target = _target(mwaa_version, config)
+    context = _context(target, requirements or config.requirements, None, location)
     findings = check_plugins(location, target, context)
-    _emit(findings, fmt, f"doctor plugins {location} (MWAA {target.version})", target)
+    title = f"doctor plugins {location} (MWAA {target.version})"
+    _emit(findings, fmt, title, target, location.parent, (select, ignore, quiet))
 
 
 @app.command("startup")
 def startup(
     file: Path = typer.Argument(..., help="The startup script (startup.sh)."),
-    mwaa_version: str | None = typer.Option(None, "--mwaa", help=_MWAA_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
+    mwaa_version: str | None = _MWAA,
+    fmt: OutputFormat = _FORMAT,
+    select: list[str] | None = _SELECT,
+    ignore: list[str] | None = _IGNORE,
+    quiet: bool = _QUIET,
 ) -> None:
     """Check a startup script: bash syntax, shebang, reserved variables, package manager."""
     from taxiway.doctor.startup import check_startup
 
-    target = _target(mwaa_version)
+    if not file.is_file():
+        raise UsageError(f"Startup script `{file}` does not exist; pass your startup.sh.")
+    target = _target(mwaa_version, _config(Path.cwd()))
     findings = check_startup(file, target)
-    _emit(findings, fmt, f"doctor startup {file} (MWAA {target.version})", target)
+    title = f"doctor startup {file} (MWAA {target.version})"
+    _emit(findings, fmt, title, target, file.parent, (select, ignore, quiet))
 
 
 _PROJECT_REQ = typer.Option(
@@ -184,10 +270,26 @@ _PROJECT_PLUGINS = typer.Option(None, "--plugins", help="The plugins folder or p
 _PROJECT_STARTUP = typer.Option(None, "--startup", help="The startup script.")
 
 
+def _paths(
+    config: ProjectConfig, given: tuple[Path | None, Path | None, Path | None, Path | None]
+) -> list[Path | None]:
+    """Each part's path: the flag, else the project config's (which must exist)."""
+    chosen: list[Path | None] = []
+    for name, flag in zip(("requirements", "dags", "plugins", "startup"), given, strict=True):
+        configured: Path | None = getattr(config, name)
+        if flag is None and configured is not None and not configured.exists():
+            raise UsageError(
+                f"`{config.source}` sets `{name}` to `{configured}`, which does not exist; "
+                "fix the path in the file or pass the flag."
+            )
+        chosen.append(flag if flag is not None else configured)
+    return chosen
+
+
 @app.command("project")
 def project(
     folder: Path = typer.Argument(Path("."), help="Folder mirroring the MWAA bucket."),
-    mwaa_version: str | None = typer.Option(None, "--mwaa", help=_MWAA_HELP),
+    mwaa_version: str | None = _MWAA,
     fix: Path | None = typer.Option(
         None, "--fix", help="Write the minimal requirements.txt for the target here."
     ),
@@ -198,34 +300,46 @@ def project(
     dags: Path | None = _PROJECT_DAGS,
     plugins: Path | None = _PROJECT_PLUGINS,
     startup: Path | None = _PROJECT_STARTUP,
-    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP),
+    fmt: OutputFormat = _FORMAT,
+    select: list[str] | None = _SELECT,
+    ignore: list[str] | None = _IGNORE,
+    quiet: bool = _QUIET,
 ) -> None:
     """Check a whole project: requirements, dags/, plugins/ or plugins.zip, startup script.
 
     Finds MWAA's bucket layout and the aws-mwaa-local-runner layout
-    (requirements/requirements.txt, startup_script/startup.sh); explicit paths win.
+    (requirements/requirements.txt, startup_script/startup.sh); explicit paths win, then
+    the paths of the project config.
     """
     from taxiway.doctor.project import check_layout, find_layout
     from taxiway.doctor.requirements import parse_requirements
 
-    target = _target(mwaa_version)
-    layout = find_layout(folder, requirements, dags, plugins, startup)
+    if not folder.is_dir():
+        raise UsageError(f"Project folder `{folder}` does not exist; pass an Airflow project.")
+    config = _config(folder)
+    layout = find_layout(folder, *_paths(config, (requirements, dags, plugins, startup)))
     if layout.empty:
         raise UsageError(
             f"`{folder}` has no requirements.txt, dags/, plugins/, plugins.zip or startup.sh; "
             "pass the folder that mirrors your MWAA bucket (or --requirements/--dags/...)."
         )
-    findings = check_layout(layout, target)
+    target = _target(mwaa_version, config)
     if (fix is not None or resolve) and layout.requirements is None:
         raise UsageError(
             f"`{folder}` has no requirements file to --fix or --resolve; pass --requirements."
         )
-    if layout.requirements is not None and (fix is not None or resolve):
-        parsed = parse_requirements(layout.requirements)
-        if resolve:
-            from taxiway.doctor.resolve import resolve as run_resolve
+    resolved_findings: list[Finding] = []
+    resolved: dict[str, str] | None = None
+    parsed = parse_requirements(layout.requirements) if layout.requirements else None
+    if resolve and parsed is not None and layout.requirements is not None:
+        from taxiway.doctor.resolve import resolve_set
 
-            findings += run_resolve(parsed, target)
-        if fix is not None:
-            _write_fix(parsed, target, fix)
-    _emit(findings, fmt, f"doctor project {folder} (MWAA {target.version})", target)
+        found, resolved = resolve_set(parsed, target)
+        rel = layout.rel(layout.requirements)
+        resolved_findings = [replace(f, file=rel) if f.file else f for f in found]
+    # What the resolver installs replaces the shipped data's guess of the dependencies.
+    findings = check_layout(layout, target, resolved) + resolved_findings
+    if fix is not None and parsed is not None:
+        _write_fix(parsed, target, fix)
+    title = f"doctor project {folder} (MWAA {target.version})"
+    _emit(findings, fmt, title, target, folder, (select, ignore, quiet))

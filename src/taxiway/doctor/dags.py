@@ -9,13 +9,17 @@ Airflow 3 removals come from ruff's AIR3 rules (:mod:`taxiway.doctor.airflow3`).
 from __future__ import annotations
 
 import ast
-import re
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from packaging.version import Version
 
 from taxiway.doctor.files import python_files
 from taxiway.doctor.ignorefile import IgnoreMatcher
-from taxiway.doctor.imports import ImportContext, imports_of
+from taxiway.doctor.imports import ImportContext, ImportRef, Problem, imports_of
+from taxiway.doctor.selection import suppressed as suppressed
+from taxiway.doctor.selection import without_ignored
 from taxiway.doctor.toplevel import ParseTimeAnalysis, local_module_map
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease
@@ -50,76 +54,218 @@ def check_dags(
     display_root: Path | None = None,
     airflow3: bool = True,
 ) -> list[Finding]:
-    """Findings for every Python file below ``dags_dir`` (``airflow3``: also run ruff AIR3)."""
+    """Findings for every Python file below ``dags_dir`` (``airflow3``: also ruff's AIR3)."""
+    from taxiway.doctor.airflow3 import ruff_report
+
     root = display_root or dags_dir.parent
     matcher = IgnoreMatcher(dags_dir, ignore_syntax(release))
     modules = local_module_map(dags_dir)
     analysis = ParseTimeAnalysis(modules, root)
     names = {path: name for name, path in modules.items()}
-    out: list[Finding] = []
-    for path in python_files(dags_dir):
+    paths = list(python_files(dags_dir))
+    ruff = ruff_report(paths, root, release.python, air3=airflow3 and release.airflow_major >= 3)
+    files = []
+    for path in paths:
         display = path.relative_to(root).as_posix()
         source = path.read_text(encoding="utf-8", errors="replace")
-        dag_file = DagFile(path, display, matcher.ignored(path), source, names.get(path, ""))
-        out.extend(check_dag_file(dag_file, context, analysis))
-    if airflow3 and release.airflow_major >= 3:
-        from taxiway.doctor.airflow3 import airflow3_findings
-
-        ruff = airflow3_findings(dags_dir, root)
-        # ruff names the replacement for a removed module: keep its finding on that line.
-        lines = {(f.file, f.line) for f in ruff}
-        out = [
-            f for f in out if not (f.code == "airflow-module-missing" and (f.file, f.line) in lines)
-        ]
-        out.extend(ruff)
+        files.append(DagFile(path, display, matcher.ignored(path), source, names.get(path, "")))
+    loaded = loaded_by_airflow(files, modules)
+    out: list[Finding] = []
+    for dag_file in files:
+        grammar = Grammar(release.python, ruff.syntax.get(dag_file.path.resolve()))
+        script = dag_file.path not in loaded
+        out.extend(check_dag_file(dag_file, context, analysis, grammar, script=script))
+    out = merge_air3(out, ruff.air3)
     # A helper reached from several DAG files is reported once.
     unique = {(f.code, f.subject, f.file, f.line): f for f in reversed(out)}
-    return [f for f in reversed(unique.values()) if not suppressed(f, root)]
+    return without_ignored(reversed(unique.values()), root)
 
 
-#: ``# taxiway: ignore[top-level-code] why`` on a line silences those codes there (a bare
-#: ``# taxiway: ignore`` silences every code), as linters do with their own comments.
-_SUPPRESS = re.compile(r"#\s*taxiway:\s*ignore(?:\[([a-z0-9, -]+)\])?")
+def loaded_by_airflow(files: list[DagFile], modules: dict[str, Path]) -> set[Path]:
+    """The files Airflow loads: the DAG files it parses and the local modules they import,
+    transitively (``import common.io`` loads ``common/__init__.py`` and ``common/io.py``).
+
+    Any other file of the folder only runs when something runs it (a BashOperator's
+    ``python dags/jobs/load.py``, a Dataflow job), so its imports fail that task, not the
+    DAG files.
+    """
+    by_path = {f.path: f for f in files}
+    names = {path: name for name, path in modules.items()}
+    todo = [f.path for f in files if not f.ignored and might_contain_dag(f.source)]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or path not in by_path:
+            continue
+        seen.add(path)
+        try:
+            tree = ast.parse(by_path[path].source)
+        except SyntaxError:
+            continue
+        own = names.get(path, "")
+        package = own if path.stem == "__init__" else own.rpartition(".")[0]
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".") if package else []
+                    up = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                    base = ".".join([*up, base] if base else up)
+                targets = [base] + [f"{base}.{a.name}" for a in node.names]
+            for target in targets:
+                parts = target.split(".")
+                for n in range(1, len(parts) + 1):
+                    found = modules.get(".".join(parts[:n]))
+                    if found is not None:
+                        todo.append(found)
+    return seen
 
 
-def suppressed(finding: Finding, root: Path) -> bool:
-    """Whether the finding's own source line carries a ``# taxiway: ignore[...]`` comment."""
-    if not finding.file or not finding.line:
-        return False
+def merge_air3(findings: list[Finding], air3: list[Finding]) -> list[Finding]:
+    """Add ruff's AIR3 findings, one per cause.
+
+    On an import's own line ruff's finding replaces ``airflow-module-missing`` (it names the
+    replacement). A use elsewhere of a name whose import already fails
+    (``from airflow.utils.dates import days_ago``, then ``days_ago(1)`` on ten lines) is
+    folded into the import's finding: the import is what breaks the file. The remaining
+    uses of one moved name in one file become one finding listing their lines.
+    """
+    from taxiway.doctor.airflow3 import group_uses
+
+    at_line = {(f.file, f.line) for f in air3}
+    out = [
+        f
+        for f in findings
+        if not (f.code == "airflow-module-missing" and (f.file, f.line) in at_line)
+    ]
+    index = {
+        (f.file, f.subject): i
+        for i, f in enumerate(out)
+        if f.code in ("airflow-module-missing", "airflow-name-missing")
+    }
+    folded: dict[int, list[Finding]] = {}
+    rest = []
+    for ruff in air3:
+        parts = ruff.subject.split(".")
+        keys = [(ruff.file, ".".join(parts[:n])) for n in range(len(parts) - 1, 0, -1)]
+        hit = next((index[k] for k in keys if k in index), None)
+        if hit is None or out[hit].line == ruff.line:
+            rest.append(ruff)
+        else:
+            folded.setdefault(hit, []).append(ruff)
+    for i, uses in folded.items():
+        lines = ", ".join(str(n) for n in sorted({u.line for u in uses if u.line}))
+        base = out[i]
+        # ruff's hint names the replacement when it knows one, else only its rule's page
+        ruff_hint = uses[0].hint
+        hint = f"{base.hint} ({ruff_hint})" if ruff_hint.startswith("See ") else ruff_hint
+        out[i] = replace(
+            base,
+            message=f"{base.message.rstrip('.')}; used on line(s) {lines}.",
+            hint=hint or base.hint,
+        )
+    return out + group_uses(rest)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """The target's Python and what ruff said of one file with that grammar.
+
+    ``syntax``: ruff's first syntax error for the target version, (line, message), or None
+    when ruff parsed the file (or did not run: then the host's own parser decides).
+    """
+
+    python: str
+    syntax: tuple[int | None, str] | None = None
+    checked: bool = True  # False: ruff did not run on the file
+
+
+def parse_source(
+    source: str, display: str, grammar: Grammar | None, hint: str
+) -> ast.Module | Finding:
+    """The file's AST, or the finding that says why there is none.
+
+    ruff (run with the target's ``--target-version``) decides what the target's Python
+    accepts; the host's :func:`ast.parse` only builds the tree. When the host is older than
+    the target and cannot parse what the target can (a PEP 701 f-string on a 3.11 host
+    for a 3.12 target), the file is not a parse error: it is a ``parse-skipped`` info.
+    """
+    if grammar is not None and grammar.syntax is not None:
+        line, message = grammar.syntax
+        return Finding(
+            "parse-error",
+            Severity.ERROR,
+            display,
+            f"Python {grammar.python} cannot parse `{display}`: {message.rstrip('.')}.",
+            hint,
+            display,
+            line,
+        )
     try:
-        lines = (root / finding.file).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return False
-    if finding.line > len(lines):
-        return False
-    match = _SUPPRESS.search(lines[finding.line - 1])
-    if match is None:
-        return False
-    codes = match.group(1)
-    return codes is None or finding.code in {c.strip() for c in codes.split(",")}
+        return ast.parse(source, filename=display)
+    except SyntaxError as exc:
+        host = f"{sys.version_info.major}.{sys.version_info.minor}"
+        if grammar is not None and grammar.checked and Version(host) < Version(grammar.python):
+            return Finding(
+                "parse-skipped",
+                Severity.INFO,
+                display,
+                f"Python {grammar.python} parses `{display}` (ruff checked it), but taxiway "
+                f"runs on Python {host}, whose parser cannot ({exc.msg}); its imports and "
+                "parse-time work were not checked.",
+                f"Run taxiway on Python {grammar.python} or newer to check the whole file.",
+                display,
+                exc.lineno,
+            )
+        python = grammar.python if grammar is not None else host
+        return Finding(
+            "parse-error",
+            Severity.ERROR,
+            display,
+            f"Python {python} cannot parse `{display}`: {exc.msg}.",
+            hint,
+            display,
+            exc.lineno,
+        )
 
 
 def check_dag_file(
-    dag_file: DagFile, context: ImportContext, analysis: ParseTimeAnalysis | None = None
+    dag_file: DagFile,
+    context: ImportContext,
+    analysis: ParseTimeAnalysis | None = None,
+    grammar: Grammar | None = None,
+    script: bool = False,
 ) -> list[Finding]:
-    """Findings for one file: parse errors, imports, Livy, parse-time work, non-DAG files."""
-    try:
-        tree = ast.parse(dag_file.source, filename=dag_file.display)
-    except SyntaxError as exc:
-        return [
-            Finding(
-                "parse-error",
-                Severity.ERROR,
-                dag_file.display,
-                f"Python cannot parse `{dag_file.display}`: {exc.msg}.",
-                "Fix the syntax; Airflow shows this file as an import error.",
-                dag_file.display,
-                exc.lineno,
-            )
+    """Findings for one file: parse errors, imports, Livy, parse-time work, non-DAG files.
+
+    ``script``: neither a DAG file nor imported by one (:func:`loaded_by_airflow`), so a
+    failing import fails only what runs the file: a warning.
+    """
+    hint = "Fix the syntax; Airflow shows this file as an import error."
+    tree = parse_source(dag_file.source, dag_file.display, grammar, hint)
+    if isinstance(tree, Finding):
+        return [tree]
+    parsed_by_airflow = not dag_file.ignored and might_contain_dag(dag_file.source)
+    if not parsed_by_airflow:
+        # Not a DAG file: it only runs as a script (`python dags/jobs/load.py` from a
+        # BashOperator, a Dataflow job), and Python puts a script's own folder first on
+        # sys.path, so its sibling modules import.
+        from taxiway.doctor.files import local_modules
+
+        siblings = local_modules(dag_file.path.parent)
+        context = replace(context, local_modules=context.local_modules | siblings)
+    loaded_by = "something runs this file (no DAG file imports it)" if script else None
+    out = import_findings(tree, dag_file.display, context, loaded_by or "MWAA parses the file")
+    if script:
+        out = [
+            replace(f, severity=Severity.WARNING) if f.code != "deprecated-import" else f
+            for f in out
         ]
-    out = import_findings(tree, dag_file.display, context)
     out.extend(_livy(tree, dag_file.display))
-    if dag_file.ignored or not might_contain_dag(dag_file.source):
+    if not parsed_by_airflow:
         return out
     analysis = analysis or ParseTimeAnalysis({})
     out.extend(analysis.module_findings(tree, dag_file.display, dag_file.module))
@@ -142,9 +288,10 @@ def check_dag_file(
 def import_findings(
     tree: ast.AST, display: str, context: ImportContext, loaded_by: str = "MWAA parses the file"
 ) -> list[Finding]:
-    """``import-unavailable`` for each import the target cannot satisfy, and
+    """``import-unavailable`` for each import the target cannot satisfy,
     ``airflow-module-missing``/``airflow-name-missing`` for Airflow and provider modules or
-    names that do not exist in the versions MWAA installs."""
+    names that do not exist in the versions MWAA installs, and ``deprecated-import`` for a
+    1.10 name that Airflow 2 still forwards."""
     out = []
     for ref in imports_of(tree):
         when = (
@@ -152,47 +299,65 @@ def import_findings(
             if ref.deferred
             else f"when {loaded_by}, so nothing in it loads"
         )
-        severity = Severity.WARNING if ref.deferred else Severity.ERROR
-        reason = context.unavailable_reason(ref.module)
-        if reason is None:
-            problem = context.api_problem(ref)
-            if problem is not None:
-                code, why = problem
-                out.append(
-                    Finding(
-                        code,
-                        severity,
-                        ref.module,
-                        f"`{ref.module}` import fails {when}: {why}.",
-                        "Import it from where the installed version defines it (the "
-                        "provider's changelog names the replacement) or pin the provider "
-                        "version that still has it.",
-                        display,
-                        ref.line,
-                    )
-                )
-            continue
-        hint = (
-            "Add the distribution to requirements.txt, vendor the module into the dags "
-            "folder, or guard the import with `try/except ImportError`."
-        )
-        if not context.requirements_found:
-            # Without a requirements file this is a guess: say so instead of accusing.
-            severity = Severity.WARNING
-            reason += "; no requirements file was found, so only MWAA's built-ins were counted"
-            hint = "Pass the project's requirements file with `--requirements PATH`. " + hint
-        out.append(
-            Finding(
-                "import-unavailable",
-                severity,
-                ref.module,
-                f"`import {ref.module}` fails {when} (Python {context.python}): {reason}.",
-                hint,
-                display,
-                ref.line,
-            )
-        )
+        for problem in context.problems(ref):
+            out.append(_import_finding(ref, problem, display, context, when))
     return out
+
+
+_IMPORT_HINT = (
+    "Add the distribution to requirements.txt, vendor the module into the dags "
+    "folder, or guard the import with `try/except ImportError`."
+)
+
+
+def _import_finding(
+    ref: ImportRef, problem: Problem, display: str, context: ImportContext, when: str
+) -> Finding:
+    if problem.code == "deprecated-import":
+        return Finding(
+            "deprecated-import",
+            Severity.WARNING,
+            ref.module,
+            problem.reason + ".",
+            problem.hint,
+            display,
+            ref.line,
+        )
+    severity = Severity.WARNING if ref.deferred or not problem.verified else Severity.ERROR
+    if problem.code != "import-unavailable":
+        return Finding(
+            problem.code,
+            severity,
+            ref.module,
+            f"`{ref.module}` import fails {when}: {problem.reason}.",
+            problem.hint,
+            display,
+            ref.line,
+        )
+    reason, hint = problem.reason, problem.hint
+    if not hint and problem.provider:
+        hint = f"Add `{problem.provider}` to requirements.txt, or guard the import with `try/except ImportError`."
+    hint = hint or _IMPORT_HINT
+    if not problem.verified:
+        hint = (
+            "Check it where the requirements are really installed: `taxiway doctor ... "
+            "--resolve` or `taxiway local test`. " + hint
+        )
+    if not context.requirements_found:
+        # Without a requirements file this is a guess: say so instead of accusing.
+        severity = Severity.WARNING
+        reason += "; no requirements file was found, so only MWAA's built-ins were counted"
+        hint = "Pass the project's requirements file with `--requirements PATH`. " + hint
+    verb = "may fail" if severity is Severity.WARNING and not ref.deferred else "fails"
+    return Finding(
+        "import-unavailable",
+        severity,
+        ref.module,
+        f"`import {ref.module}` {verb} {when} (Python {context.python}): {reason}.",
+        hint,
+        display,
+        ref.line,
+    )
 
 
 def _livy(tree: ast.AST, display: str) -> list[Finding]:

@@ -73,9 +73,9 @@ def _rewrite(
     if verdict.code == "builtin-duplicate":
         removed.append(f"{req.raw_name}=={verdict.builtin}")
         return []
-    if verdict.code in ("builtin-conflict", "essential-override"):
+    if verdict.code == "pin-conflict" and verdict.builtin is not None:
         return _commented(logical.raw, f"removed, MWAA {v} has {req.raw_name}=={verdict.builtin}")
-    if verdict.code == "constraint-conflict":
+    if verdict.code == "pin-conflict" and verdict.constrained is not None:
         extras = f"[{','.join(req.extras)}]" if req.extras else ""
         marker = f"; {req.marker}" if req.marker else ""
         line = f"{req.raw_name}{extras}=={verdict.constrained}{marker}"

@@ -18,6 +18,7 @@ from functools import cache
 
 from packaging.version import Version
 
+from taxiway.doctor.distributions import Installed
 from taxiway.mwaa import normalize
 
 # Standard-library modules removed (key: first Python without them) or added (key: first
@@ -205,8 +206,45 @@ def imports_of(tree: ast.AST) -> list[ImportRef]:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Why one import fails on the target.
+
+    ``verified`` is False when the shipped data cannot rule out that something installed
+    provides the module (a requirement outside the data): then it is a warning, never an
+    error. ``code``: ``import-unavailable``, ``airflow-module-missing``,
+    ``airflow-name-missing`` or ``deprecated-import`` (a 2.x shim that still works).
+    """
+
+    code: str
+    reason: str
+    verified: bool = True
+    hint: str = ""
+    provider: str = ""  # the distribution that would provide the module, when known
+
+
+# Airflow 1.10 registered plugin classes under these packages (`from airflow.operators
+# import MyOperator`); Airflow 2 does not.
+_PLUGIN_PACKAGES = ("airflow.operators", "airflow.sensors", "airflow.hooks", "airflow.executors")
+_PLUGIN_HINT = (
+    "Airflow 1.10 put plugin classes under `airflow.operators`/`airflow.hooks`/`airflow.sensors`;"
+    " Airflow 2 does not: import the class from its own module (a module of the plugins or dags"
+    " folder, or the provider that ships it)."
+)
+_API_HINT = (
+    "Import it from where the installed version defines it (the provider's changelog names "
+    "the replacement) or pin the provider version that still has it."
+)
+_SHIM_DEPTH = 3
+
+
+@dataclass(frozen=True)
 class ImportContext:
-    """What a target offers: Python, distributions (built in + required), local modules."""
+    """What a target offers: Python, distributions (built in + required), local modules.
+
+    ``installed``: the distributions pip leaves installed, followed through their
+    dependencies with the shipped data (None for a version without data: the names of
+    ``distributions`` alone count).
+    """
 
     python: str
     airflow_major: int
@@ -215,6 +253,93 @@ class ImportContext:
     requirements_found: bool = True  # False: a project without a requirements file
     mwaa_version: str = ""  # "3.3.1": selects the shipped module and name lists
     pinned: Mapping[str, str] = field(default_factory=dict)  # the requirements' == pins
+    installed: Installed | None = None
+    image_complete: bool = True  # False: the image's package list is derived, not known
+    outside_modules: frozenset[str] = frozenset()  # the project's own, outside dags/plugins
+
+    def problems(self, ref: ImportRef, depth: int = 0) -> list[Problem]:
+        """Why ``ref`` fails on the target (empty: it imports), shims judged by their target."""
+        unavailable = self.judge(ref.module)
+        if unavailable is not None:
+            return [unavailable]
+        api = self.api_problem(ref)
+        if api is not None:
+            code, why = api
+            plugin = ref.module.startswith(_PLUGIN_PACKAGES) and self.airflow_major >= 2
+            return [Problem(code, why, hint=_PLUGIN_HINT if plugin else _API_HINT)]
+        if depth >= _SHIM_DEPTH:
+            return []
+        return self._shim_problems(ref, depth)
+
+    def _shim_problems(self, ref: ImportRef, depth: int) -> list[Problem]:
+        from taxiway.doctor.shims import shims
+
+        data = shims(self.mwaa_version) if self.mwaa_version else None
+        if data is None or not ref.module.startswith("airflow."):
+            return []
+        out: list[Problem] = []
+        moved: list[str] = []
+        for name in ref.names:
+            target = data.forward(ref.module, name)
+            if target is None:
+                continue
+            module, _, attr = target.rpartition(".")
+            failed = self.problems(ImportRef(module, ref.line, ref.deferred, (attr,)), depth + 1)
+            failed = [p for p in failed if p.code != "deprecated-import"]
+            if failed:
+                first = failed[0]
+                hint = first.hint
+                if first.provider:
+                    hint = (
+                        f"Add `{first.provider}` to requirements.txt and import `{attr}` from "
+                        f"`{module}` (the 1.10 name is only a shim for it)."
+                    )
+                out.append(
+                    Problem(
+                        first.code,
+                        f"it is a deprecation shim that imports `{target}`, and {first.reason}",
+                        first.verified,
+                        hint,
+                        first.provider,
+                    )
+                )
+            else:
+                moved.append(f"`{name}` is `{target}`")
+        for module in data.imports.get(ref.module, ()):
+            if not module.startswith("airflow.providers."):
+                continue
+            failed = self.problems(ImportRef(module, ref.line, ref.deferred), depth + 1)
+            failed = [p for p in failed if p.code != "deprecated-import"]
+            if failed:
+                first = failed[0]
+                hint = first.hint
+                if first.provider:
+                    hint = f"Add `{first.provider}` to requirements.txt and import from `{module}`."
+                out.append(
+                    Problem(
+                        first.code,
+                        f"it imports `{module}` when loaded, and {first.reason}",
+                        first.verified,
+                        hint,
+                        first.provider,
+                    )
+                )
+                break
+        if out or self.airflow_major != 2:
+            # Airflow 3 targets: ruff's AIR3 rules name the moves already.
+            return out
+        replacement = data.replacement(ref.module)
+        if moved or replacement:
+            where = "; ".join(moved) if moved else f"its code is in `{replacement}`"
+            out.append(
+                Problem(
+                    "deprecated-import",
+                    f"`{ref.module}` is a deprecated Airflow 1.10 name that Airflow "
+                    f"{self.mwaa_version} still forwards ({where}); Airflow 3 removes it",
+                    hint="Import from the new location now; it works on Airflow 2 and 3.",
+                )
+            )
+        return out
 
     def api_problem(self, ref: ImportRef) -> tuple[str, str] | None:
         """(code, reason) when an installed ``airflow.*`` module or name does not exist."""
@@ -242,31 +367,115 @@ class ImportContext:
 
     def provides(self, module: str) -> bool:
         """Whether a distribution of the target provides ``module`` by its name alone."""
-        candidates = distribution_candidates(module)
-        if any(c in self.distributions for c in candidates):
-            return True
-        # `dag-factory` ships `dagfactory`, `python-slugify` `slugify`: a distribution whose
-        # name squashed (separators and a python- affix dropped) is the module's name.
-        top = module.split(".", 1)[0].lower().replace("_", "")
-        return any(_squashed(d) == top for d in self.distributions)
+        return _provides_by_name(module, self.distributions)
 
-    def unavailable_reason(self, module: str) -> str | None:
-        """None when ``module`` can be imported on the target, else why not."""
+    def judge(self, module: str) -> Problem | None:
+        """None when ``module`` can be imported on the target, else the problem."""
         top = module.split(".", 1)[0]
         if top in stdlib_modules(self.python) or top in self.local_modules:
             return None
         if top == "airflow":
             parts = module.split(".")
             if len(parts) > 1 and parts[1] == "sdk" and self.airflow_major < 3:
-                return "`airflow.sdk` exists only in Airflow 3"
+                return Problem("import-unavailable", "`airflow.sdk` exists only in Airflow 3")
             if not (len(parts) > 2 and parts[1] == "providers"):
                 return None
         if self.provides(module):
             return None
-        candidates = distribution_candidates(module)
+        inst = self.installed
+        if inst is not None and top != "airflow" and inst.module_provider(module):
+            return None
+        deps = ", nor any of their dependencies," if inst is not None else ""
         if top == "airflow":
-            return f"provider `{candidates[-1]}` is neither built in nor in the requirements"
-        return "no built-in or required distribution provides it"
+            provider = self._provider_name(module)
+            reason = f"provider `{provider}` is not built in, not in the requirements" + (
+                " and not a dependency of either" if inst is not None else ""
+            )
+            providers: tuple[str, ...] = (provider,)
+        else:
+            providers = inst.data.providers_of(module) if inst is not None else ()
+            reason = f"no built-in or required distribution{deps} provides it"
+            if providers:
+                reason += f"; `{providers[0]}` would"
+        provider = providers[0] if providers else ""
+        if top in self.outside_modules and not (inst is not None and _path_requirement(inst)):
+            # The project's own code, left where MWAA does not look: no installed package
+            # has to be guessed at to know that this fails.
+            return Problem(
+                "import-unavailable",
+                f"`{top}` is a module of the project outside its dags and plugins folders, "
+                "and MWAA puts only those on `sys.path`",
+                hint=f"Move `{top}` into the dags folder (and list it in `.airflowignore`) "
+                "or into the plugins.",
+            )
+        if inst is None:
+            return Problem("import-unavailable", reason, provider=provider)
+        if inst.unverified:
+            unknown = sorted(inst.unverified)
+            names = ", ".join(f"`{n}`" for n in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            would = f" (`{providers[0]}` provides it)" if providers and top != "airflow" else ""
+            return Problem(
+                "import-unavailable",
+                f"{reason.split('; ')[0]} as far as the shipped MWAA {self.mwaa_version} data "
+                f"knows{would}, but the data does not know what {names} install, so one of "
+                "them may bring it",
+                verified=False,
+                provider=provider,
+            )
+        others = sorted(inst.modules_unknown)
+        if others and not providers and not _provides_by_name(module, others):
+            # Installed distributions whose modules are not known might ship it under
+            # another name; a module the data attributes to another distribution would
+            # clash with that one, so only an unattributed module is in doubt.
+            names = ", ".join(f"`{n}`" for n in others[:5]) + (" ..." if len(others) > 5 else "")
+            return Problem(
+                "import-unavailable",
+                f"{reason}, unless one of {names} (whose modules the shipped data does not "
+                "list) installs it under another name",
+                verified=False,
+            )
+        if not self.image_complete and providers:
+            return Problem(
+                "import-unavailable",
+                f"{reason}, unless MWAA {self.mwaa_version}'s image has it: its package list is "
+                "not published, only Airflow and its base providers are known",
+                verified=False,
+                provider=provider,
+            )
+        return Problem("import-unavailable", reason, provider=provider)
+
+    def _provider_name(self, module: str) -> str:
+        """The provider distribution of an ``airflow.providers.*`` module: from the shipped
+        API data, else from the distribution data, else by the dotted-name convention."""
+        from taxiway.mwaa.apis import apis
+
+        data = apis(self.mwaa_version) if self.mwaa_version else None
+        named = data.provider_of(module) if data is not None else None
+        if named is None and self.installed is not None:
+            found = self.installed.data.providers_of(module)
+            named = found[0] if found else None
+        return named or distribution_candidates(module)[0]
+
+    def unavailable_reason(self, module: str) -> str | None:
+        """None when ``module`` can be imported on the target, else why not."""
+        problem = self.judge(module)
+        return problem.reason if problem is not None else None
+
+
+def _path_requirement(installed: Installed) -> bool:
+    """Whether a requirement is a URL or a path (``-e .``): it may install the project."""
+    return "a URL or path requirement" in installed.unverified
+
+
+def _provides_by_name(module: str, distributions: Iterable[str]) -> bool:
+    """Whether a distribution's name alone says it provides ``module``."""
+    names = frozenset(distributions)
+    if any(c in names for c in distribution_candidates(module)):
+        return True
+    # `dag-factory` ships `dagfactory`, `python-slugify` `slugify`: a distribution whose
+    # name squashed (separators and a python- affix dropped) is the module's name.
+    top = module.split(".", 1)[0].lower().replace("_", "")
+    return any(_squashed(d) == top for d in names)
 
 
 def _squashed(distribution: str) -> str:

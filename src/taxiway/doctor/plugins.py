@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from taxiway.doctor.dags import import_findings
@@ -120,28 +120,63 @@ def find_plugins(tree: ast.Module, display: str) -> list[AirflowPluginInfo]:
 
 
 def check_plugins(location: Path, release: MwaaRelease, context: ImportContext) -> list[Finding]:
-    """Findings for a plugins folder or zip against ``release``."""
+    """Findings for a plugins folder or zip against ``release``.
+
+    Every file is parsed with the target's grammar (ruff), and on an Airflow 3 target gets
+    ruff's AIR3 rules too: the plugins manager imports them in every Airflow component.
+    """
+    from taxiway.doctor.dags import Grammar, merge_air3, parse_source
+
     sources, names = read_plugins(location)
     out = zip_layout_findings(location, names) if location.is_file() else []
+    syntax, air3 = _ruff(location, sources, release)
+    found: list[Finding] = []
     for src in sources:
-        try:
-            tree = ast.parse(src.source, filename=src.display)
-        except SyntaxError as exc:
-            out.append(
-                Finding(
-                    "parse-error",
-                    Severity.ERROR,
-                    src.display,
-                    f"Python cannot parse `{src.display}`: {exc.msg}.",
-                    "Fix the syntax; the plugin manager fails to load the file.",
-                    src.display,
-                    exc.lineno,
-                )
-            )
+        hint = "Fix the syntax; the plugin manager fails to load the file."
+        tree = parse_source(
+            src.source, src.display, Grammar(release.python, syntax.get(src.name)), hint
+        )
+        if isinstance(tree, Finding):
+            found.append(tree)
             continue
-        out.extend(import_findings(tree, src.display, context, "Airflow loads the plugins"))
-        out.extend(_plugin_findings(tree, src, release))
-    return out
+        found.extend(import_findings(tree, src.display, context, "Airflow loads the plugins"))
+        found.extend(_plugin_findings(tree, src, release))
+    return out + merge_air3(found, air3)
+
+
+def _ruff(
+    location: Path, sources: list[PluginSource], release: MwaaRelease
+) -> tuple[dict[str, tuple[int | None, str]], list[Finding]]:
+    """ruff's syntax errors (by name inside the folder or zip) and AIR3 findings (with
+    ``file`` as the plugins are displayed)."""
+    import tempfile
+
+    from taxiway.doctor.airflow3 import ruff_report
+
+    air3 = release.airflow_major >= 3
+    with tempfile.TemporaryDirectory(prefix="taxiway-plugins-") as tmp:
+        if location.is_dir():
+            base = location
+        else:
+            # ruff reads files: the zip's sources are written out as they are.
+            base = Path(tmp)
+            for src in sources:
+                dest = base / src.name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(src.source, encoding="utf-8")
+        paths = [base / src.name for src in sources]
+        report = ruff_report(paths, base, release.python, air3)
+        base_resolved = base.resolve()
+    display = {src.name: src.display for src in sources}
+    syntax = {
+        path.relative_to(base_resolved).as_posix(): err
+        for path, err in report.syntax.items()
+        if path.is_relative_to(base_resolved)
+    }
+    findings = [
+        replace(f, file=display.get(f.file or "", f.file), subject=f.subject) for f in report.air3
+    ]
+    return syntax, findings
 
 
 def _plugin_findings(tree: ast.Module, src: PluginSource, release: MwaaRelease) -> list[Finding]:
@@ -160,7 +195,8 @@ def _plugin_findings(tree: ast.Module, src: PluginSource, release: MwaaRelease) 
             )
         )
         removable = [a for a in _REMOVABLE_ATTRS if a in info.registers]
-        if removable:
+        if removable and release.airflow_major < 3:
+            # On Airflow 3 the lists are removed: ruff's AIR301 reports each as an error.
             out.append(
                 Finding(
                     "plugin-removable",

@@ -9,12 +9,14 @@ Explicit paths (``--requirements``, ``--dags``, ``--plugins``, ``--startup``) wi
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from taxiway.doctor.imports import ImportContext
 from taxiway.doctor.reqcheck import classify
 from taxiway.doctor.requirements import ParsedRequirements, parse_requirements
+from taxiway.doctor.selection import without_ignored
 from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease, release
@@ -176,39 +178,69 @@ def import_context(
     dags: Path | None,
     plugins: Path | None,
     requirements_found: bool = True,
+    project_root: Path | None = None,
+    resolved: Mapping[str, str] | None = None,
 ) -> ImportContext:
     """What the target offers a project: built-ins, its requirements, its own modules.
 
     ``requirements_found=False`` (a project whose requirements file was not found) turns
     ``import-unavailable`` into warnings: without the file they are guesses.
+    ``project_root``: the project's other top-level modules (``include/``, ``src``-less
+    packages) are known to be missing on MWAA, which uploads only the dags and plugins.
+    ``resolved``: what ``--resolve`` found pip installs; it replaces the data's guess of
+    the requirements' dependencies.
     """
+    from taxiway.doctor.distributions import dist_data, installed
     from taxiway.doctor.files import local_modules
 
     names = set(target.builtins)
     pinned: dict[str, str] = {}
-    if target.builtins_source == "derived":
-        # 2.4.3-2.8.1 have no package list, only Airflow and its providers: count every
-        # constrained package as present rather than flag Airflow's own dependencies.
-        names |= set(target.constraints)
+    required: list[tuple[str | None, frozenset[str]]] = []
     if parsed is not None:
         for r in parsed.requirements:
-            if r.name and classify(r, target).code != "marker-skipped":
-                names.add(r.name)
-                if r.pinned:
+            if classify(r, target).code != "marker-skipped":
+                required.append((r.name, frozenset(r.extras)))
+                if r.name:
+                    names.add(r.name)
+                if r.name and r.pinned:
                     pinned[r.name] = r.pinned
+    data = dist_data(target.version)
+    found = installed(data, target.builtins, required) if data is not None else None
+    if data is not None and resolved is not None:
+        from taxiway.doctor.distributions import resolved as resolved_set
+
+        found = resolved_set(data, {*target.builtins, *resolved, *(found.dists if found else ())})
+    if found is not None:
+        names |= found.dists
+    elif target.builtins_source == "derived":
+        # 2.4.3-2.8.1 without shipped data: only Airflow and its providers are known, so
+        # count every constrained package as present rather than flag Airflow's own
+        # dependencies.
+        names |= set(target.constraints)
+    local = local_modules(dags) | plugin_modules(plugins)
+    outside: frozenset[str] = frozenset()
+    if project_root is not None and dags is not None and dags.resolve() != project_root.resolve():
+        skip = {p.name for p in (dags, plugins) if p is not None} | {"tests", "test"}
+        outside = local_modules(project_root) - local - skip
     return ImportContext(
         python=target.python,
         airflow_major=target.airflow_major,
         distributions=frozenset(names),
-        local_modules=local_modules(dags) | plugin_modules(plugins),
+        local_modules=local,
+        outside_modules=outside,
         requirements_found=parsed is not None or requirements_found,
         mwaa_version=target.version,
         pinned=pinned,
+        installed=found,
+        image_complete=target.builtins_source != "derived",
     )
 
 
-def check_layout(layout: ProjectLayout, target: MwaaRelease) -> list[Finding]:
-    """Every static check on every part of ``layout``."""
+def check_layout(
+    layout: ProjectLayout, target: MwaaRelease, resolved: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Every static check on every part of ``layout`` (``resolved``: what ``--resolve``
+    found pip installs, for the import checks)."""
     from taxiway.doctor.dags import check_dags
     from taxiway.doctor.plugins import check_plugins
     from taxiway.doctor.reqcheck import check_requirements
@@ -224,7 +256,13 @@ def check_layout(layout: ProjectLayout, target: MwaaRelease) -> list[Finding]:
             for f in check_requirements(parsed, target)
         )
     context = import_context(
-        target, parsed, layout.dags, layout.plugins, requirements_found=parsed is not None
+        target,
+        parsed,
+        layout.dags,
+        layout.plugins,
+        requirements_found=parsed is not None,
+        project_root=layout.root,
+        resolved=resolved,
     )
     if layout.dags is not None:
         out.extend(check_dags(layout.dags, target, context, display_root=layout.root))
@@ -236,7 +274,7 @@ def check_layout(layout: ProjectLayout, target: MwaaRelease) -> list[Finding]:
             replace(f, file=rel) if f.file in (layout.startup.name, str(layout.startup)) else f
             for f in check_startup(layout.startup, target)
         )
-    return out
+    return without_ignored(out, layout.root)
 
 
 def check_project(

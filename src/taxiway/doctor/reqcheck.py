@@ -3,13 +3,19 @@
 Order of the questions for each requirement (the first that applies wins):
 
 1. its marker is false on MWAA's Python/Linux: nothing is installed (``marker-skipped``, info);
-2. MWAA never lets users change it and the specifier excludes MWAA's pin: ``essential-override``;
+2. the line asks for a version (or a URL build) of a package that MWAA fixes, and one finding
+   says why it cannot have it, the first reason that holds: MWAA's essential pins (never
+   overridable), the Airflow constraints pip installs with, or the image's built-in
+   version. That is ``pin-conflict``, the one code for "the pin fights the image"
+   (it replaces ``essential-override``, ``constraint-conflict`` and ``builtin-conflict``);
 3. it is built in and the specifier admits the built-in version: ``builtin-duplicate``;
-4. it is built in with a different version: ``builtin-conflict``;
-5. the target's Airflow constraints pin it to a version the specifier excludes:
-   ``constraint-conflict`` (pip fails with ``ResolutionImpossible``);
-6. otherwise it will be installed: ``not-builtin`` (info), plus ``unpinned`` when neither
+4. otherwise it will be installed: ``not-builtin`` (info), plus ``unpinned`` when neither
    the line nor the constraints fix its version.
+
+Whether a constraints pin makes pip fail depends on whether the constraints apply: MWAA
+adds its own from 2.7.2 on, older versions only use the file's ``-c`` line. Without them
+pip installs what the line asks for, which breaks the image only when it replaces a
+built-in package (the ``missing-constraint`` finding says to add the ``-c`` line).
 """
 
 from __future__ import annotations
@@ -31,12 +37,16 @@ _CONSTRAINTS_URL = re.compile(r"constraints-(\d+(?:\.\d+)+)/constraints-(\d+\.\d
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the doctor decided for one requirement; ``--fix`` rewrites lines from these."""
+    """What the doctor decided for one requirement; ``--fix`` rewrites lines from these.
+
+    ``reason`` (``pin-conflict`` only): ``essential``, ``constraint`` or ``builtin``.
+    """
 
     requirement: RequirementLine
     code: str
     builtin: str | None = None  # MWAA's built-in (or essential) version
     constrained: str | None = None  # the constraints' version
+    reason: str = ""
 
 
 def marker_environment(release: MwaaRelease) -> dict[str, str]:
@@ -72,16 +82,29 @@ def classify(req: RequirementLine, release: MwaaRelease) -> Verdict:
     builtin = release.builtins.get(name)
     essential = release.essentials.get(name)
     constrained = release.constraints.get(name)
-    if essential is not None and (req.url or not req.allows(essential)):
-        return Verdict(req, "essential-override", essential, constrained)
+
+    def excludes(version: str | None) -> bool:
+        return version is not None and (req.url is not None or not req.allows(version))
+
+    if excludes(essential):
+        return Verdict(req, "pin-conflict", essential, constrained, "essential")
+    if excludes(constrained):
+        return Verdict(req, "pin-conflict", builtin, constrained, "constraint")
+    if excludes(builtin):
+        return Verdict(req, "pin-conflict", builtin, constrained, "builtin")
     if builtin is not None:
-        same = not req.url and req.allows(builtin)
-        return Verdict(
-            req, "builtin-duplicate" if same else "builtin-conflict", builtin, constrained
-        )
-    if constrained is not None and not req.url and not req.allows(constrained):
-        return Verdict(req, "constraint-conflict", None, constrained)
+        return Verdict(req, "builtin-duplicate", builtin, constrained)
     return Verdict(req, "not-builtin", None, constrained)
+
+
+def constraints_apply(parsed: ParsedRequirements, release: MwaaRelease) -> str:
+    """Which constraints pip installs the file under on MWAA: ``"mwaa"`` (the target's own:
+    the file's ``-c`` is the target's URL, or it has none and MWAA adds them), ``"other"``
+    (the file's own ``-c`` for something else) or ``"none"`` (no ``-c`` before 2.7.2)."""
+    if not parsed.constraints:
+        return "mwaa" if Version(release.version) >= _AUTO_CONSTRAINTS_FROM else "none"
+    own = all(opt.value == release.constraints_url for opt in parsed.constraints)
+    return "mwaa" if own else "other"
 
 
 def verdicts(parsed: ParsedRequirements, release: MwaaRelease) -> list[Verdict]:
@@ -90,15 +113,18 @@ def verdicts(parsed: ParsedRequirements, release: MwaaRelease) -> list[Verdict]:
 
 
 def check_requirements(parsed: ParsedRequirements, release: MwaaRelease) -> list[Finding]:
-    """Findings for a parsed requirements file against ``release`` (parse errors included)."""
+    """Findings for a parsed requirements file against ``release`` (parse errors included).
+
+    A line repeated word for word is reported once, as ``duplicate-requirement``: its
+    verdict is the first copy's.
+    """
     out = list(parsed.findings)
-    for verdict in verdicts(parsed, release):
-        out.extend(_findings_for(verdict, release))
-    out.extend(_constraint_findings(parsed, release))
+    applied = constraints_apply(parsed, release)
     seen: dict[str, RequirementLine] = {}
-    for req in parsed.requirements:
-        if req.name and req.name in seen and not req.marker and not seen[req.name].marker:
-            first = seen[req.name]
+    for verdict in verdicts(parsed, release):
+        req = verdict.requirement
+        first = seen.get(req.name) if req.name else None
+        if first is not None and not req.marker and not first.marker:
             out.append(
                 Finding(
                     "duplicate-requirement",
@@ -111,12 +137,105 @@ def check_requirements(parsed: ParsedRequirements, release: MwaaRelease) -> list
                     req.line,
                 )
             )
+            if _same(first, req):
+                continue
         elif req.name:
             seen.setdefault(req.name, req)
+        out.extend(_findings_for(verdict, release, applied))
+    out.extend(_constraint_findings(parsed, release))
     return out
 
 
-def _findings_for(verdict: Verdict, release: MwaaRelease) -> list[Finding]:
+def _same(a: RequirementLine, b: RequirementLine) -> bool:
+    return (a.name, a.extras, a.specifier, a.url, a.marker) == (
+        b.name,
+        b.extras,
+        b.specifier,
+        b.url,
+        b.marker,
+    )
+
+
+def _pin_conflict(verdict: Verdict, release: MwaaRelease, applied: str) -> Finding:
+    """The one finding of a pin MWAA cannot honour, with the reason that holds."""
+    req, v = verdict.requirement, release.version
+    subject = req.display
+    asks = f"installs `{req.url}`" if req.url else f"asks for `{subject}`"
+    name = req.raw_name
+    severity = Severity.ERROR
+    if verdict.reason == "essential":
+        message = (
+            f"`{subject}` would change `{name}`, which MWAA {v} pins to `{verdict.builtin}` "
+            "in its essential constraints and never lets user requirements override; the "
+            "requirements install fails."
+        )
+        hint = f"Remove the line; MWAA already ships `{name}=={verdict.builtin}`."
+    elif verdict.reason == "constraint":
+        also = (
+            f" (the image has `{name}=={verdict.builtin}` built in)"
+            if verdict.builtin is not None
+            else ""
+        )
+        if applied == "mwaa":
+            message = (
+                f"`{subject}` is outside MWAA {v}'s Airflow constraints, which pin "
+                f"`{name}=={verdict.constrained}`{also}; pip fails with ResolutionImpossible "
+                "and installs none of the requirements."
+            )
+        elif applied == "other":
+            severity = Severity.WARNING
+            message = (
+                f"`{subject}` is outside MWAA {v}'s Airflow constraints, which pin "
+                f"`{name}=={verdict.constrained}`{also}; pip installs the file under its own "
+                "`-c` line instead (see `constraints-mismatch`), so it fails once that line is "
+                "the target's."
+            )
+        else:
+            replaces = verdict.builtin is not None
+            severity = Severity.ERROR if replaces and _airflow_itself(req) else Severity.WARNING
+            message = (
+                f"`{subject}` is outside MWAA {v}'s Airflow constraints, which pin "
+                f"`{name}=={verdict.constrained}`{also}. The file has no `-c` line, so pip "
+                + (
+                    _replaces(req)
+                    if replaces
+                    else "installs it, and fails with ResolutionImpossible once the "
+                    "constraints are added."
+                )
+            )
+        hint = (
+            f"Drop the pin and use the built-in `{name}=={verdict.builtin}`."
+            if verdict.builtin is not None
+            else f"Use `{name}=={verdict.constrained}` (`--fix` does this)."
+        )
+    else:
+        # Built in, outside the constraints: pip replaces the image's copy.
+        severity = Severity.ERROR if _airflow_itself(req) else Severity.WARNING
+        message = (
+            f"Requirement {asks} but MWAA {v} has `{name}=={verdict.builtin}` built in, and "
+            "the constraints do not pin it: pip " + _replaces(req)
+        )
+        hint = f"Drop the pin and use the built-in `{name}=={verdict.builtin}`."
+    return Finding("pin-conflict", severity, subject, message, hint, req.file, req.line)
+
+
+def _airflow_itself(req: RequirementLine) -> bool:
+    """Airflow or one of its providers: replacing them changes the Airflow MWAA runs (a
+    provider release needs a minimum Airflow, so pip upgrades Airflow with it)."""
+    name = req.name or ""
+    return name == "apache-airflow" or name.startswith("apache-airflow-")
+
+
+def _replaces(req: RequirementLine) -> str:
+    if _airflow_itself(req):
+        return "replaces the Airflow (or provider) MWAA runs, and MWAA's own code breaks."
+    return (
+        "replaces the image's copy, which the other packages were installed with; it works "
+        "only if they accept the new version."
+    )
+
+
+def _findings_for(verdict: Verdict, release: MwaaRelease, applied: str) -> list[Finding]:
     req, v = verdict.requirement, release.version
     where: tuple[str, int] = (req.file, req.line)
     subject = req.display
@@ -132,19 +251,8 @@ def _findings_for(verdict: Verdict, release: MwaaRelease) -> list[Finding]:
                 *where,
             )
         ]
-    if verdict.code == "essential-override":
-        return [
-            Finding(
-                "essential-override",
-                Severity.ERROR,
-                subject,
-                f"`{subject}` tries to change `{req.raw_name}`, which MWAA {v} pins to "
-                f"`{verdict.builtin}` and never lets users override; the install fails or is "
-                "ignored.",
-                "Remove the line; MWAA already ships this package.",
-                *where,
-            )
-        ]
+    if verdict.code == "pin-conflict":
+        return [_pin_conflict(verdict, release, applied)]
     if verdict.code == "builtin-duplicate":
         return [
             Finding(
@@ -154,32 +262,6 @@ def _findings_for(verdict: Verdict, release: MwaaRelease) -> list[Finding]:
                 f"`{req.raw_name}=={verdict.builtin}` is already built into MWAA {v}; "
                 "the line installs nothing.",
                 "Drop it (`--fix` writes the file without it).",
-                *where,
-            )
-        ]
-    if verdict.code == "builtin-conflict":
-        what = f"installs from `{req.url}`" if req.url else f"asks for `{subject}`"
-        return [
-            Finding(
-                "builtin-conflict",
-                Severity.ERROR,
-                subject,
-                f"Requirement {what} but MWAA {v} has `{req.raw_name}=={verdict.builtin}` "
-                "built in; replacing a package Airflow was installed with breaks the "
-                "environment or the install.",
-                f"Drop the pin and use the built-in `{req.raw_name}=={verdict.builtin}`.",
-                *where,
-            )
-        ]
-    if verdict.code == "constraint-conflict":
-        return [
-            Finding(
-                "constraint-conflict",
-                Severity.ERROR,
-                subject,
-                f"`{subject}` is outside MWAA {v}'s Airflow constraints, which pin "
-                f"`{req.raw_name}=={verdict.constrained}`; pip fails with ResolutionImpossible.",
-                f"Use `{req.raw_name}=={verdict.constrained}` (`--fix` does this).",
                 *where,
             )
         ]
@@ -218,7 +300,9 @@ def _constraint_findings(parsed: ParsedRequirements, release: MwaaRelease) -> li
         return [
             Finding(
                 "missing-constraint",
-                Severity.WARNING if auto else Severity.ERROR,
+                # A risk, not a failure: pip installs the file, only not within the versions
+                # Airflow was tested with (the pins it then fights are their own findings).
+                Severity.WARNING,
                 str(parsed.path.name),
                 (
                     f"No `-c` line; MWAA {v} then adds its own constraints, but the file does "

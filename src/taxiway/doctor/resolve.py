@@ -57,6 +57,15 @@ def resolve(
     parsed: ParsedRequirements, release: MwaaRelease, timeout: float = 300
 ) -> list[Finding]:
     """Run ``uv pip compile``; a ``resolve-failed`` error or one ``resolved`` info finding."""
+    return resolve_set(parsed, release, timeout)[0]
+
+
+def resolve_set(
+    parsed: ParsedRequirements, release: MwaaRelease, timeout: float = 300
+) -> tuple[list[Finding], dict[str, str] | None]:
+    """:func:`resolve`, and what the resolver installs ({name: version}; None when it
+    failed): every distribution pip would leave installed, dependencies included, which
+    is what the import checks then count (no dependency is left to guess)."""
     pins = image_pins(release)
     with tempfile.TemporaryDirectory(prefix="taxiway-resolve-") as tmp:
         reqs = Path(tmp) / "requirements.in"
@@ -79,35 +88,41 @@ def resolve(
     subject = parsed.path.name
     if proc.returncode != 0:
         message = proc.stderr.strip().replace(str(reqs), subject)
-        return [
-            Finding(
-                "resolve-failed",
-                Severity.ERROR,
-                subject,
-                f"uv cannot resolve the requirements for MWAA {release.version} "
-                f"(Python {release.python}, {python_platform(release)}): {message}",
-                "Change the pins the resolver names; the built-in and constraints versions are "
-                "fixed on MWAA.",
-                subject,
-                None,
-            )
-        ]
+        return (
+            [
+                Finding(
+                    "resolve-failed",
+                    Severity.ERROR,
+                    subject,
+                    f"uv cannot resolve the requirements for MWAA {release.version} "
+                    f"(Python {release.python}, {python_platform(release)}): {message}",
+                    "Change the pins the resolver names; the built-in and constraints versions are "
+                    "fixed on MWAA.",
+                    subject,
+                    None,
+                )
+            ],
+            None,
+        )
     resolved: dict[str, str] = {}
     for line in proc.stdout.splitlines():
         name, sep, version = line.partition("==")
         if sep and not line.startswith("#"):
             resolved[normalize(name.strip())] = version.split(";")[0].strip()
     new = sorted(f"{n}=={v}" for n, v in resolved.items() if release.builtins.get(n) != v)
-    return [
-        Finding(
-            "resolved",
-            Severity.INFO,
-            subject,
-            f"uv resolved {len(resolved)} packages for MWAA {release.version} (Python "
-            f"{release.python}); {len(new)} are not in the image and will be installed"
-            + (f": {', '.join(new)}." if new else "."),
-            "",
-            subject,
-            None,
-        )
-    ]
+    return (
+        [
+            Finding(
+                "resolved",
+                Severity.INFO,
+                subject,
+                f"uv resolved {len(resolved)} packages for MWAA {release.version} (Python "
+                f"{release.python}); {len(new)} are not in the image and will be installed"
+                + (f": {', '.join(new)}." if new else "."),
+                "",
+                subject,
+                None,
+            )
+        ],
+        resolved,
+    )

@@ -18,10 +18,19 @@ Output (gzip JSON, sorted for stable diffs)::
     {"version": "3.3.1",
      "distributions": {"apache-airflow-providers-snowflake": "6.16.0", ...},
      "modules": {"airflow.providers.snowflake.operators.snowflake": ["Snowflake...", ...],
-                 "airflow.models.dag": null, ...}}
+                 "airflow.models.dag": ["DAG", ...], "airflow.models": null, ...},
+     "forwards": {"airflow.contrib.operators.spark_submit_operator":
+                      {"SparkSubmitOperator": "airflow.providers.apache.spark.operators..."}},
+     "imports": {"airflow.contrib.hooks.ssh_hook": ["airflow.providers.ssh.hooks.ssh"]},
+     "deprecated": ["airflow.contrib.hooks.ssh_hook", ...]}
 
-``null`` means "any name" (core modules: only module existence is checked there, and
-dynamic modules). Provider modules list their public names.
+``null`` means "any name" (a module with ``__getattr__`` or a star import). ``forwards``
+lists what each virtual shim module hands out and where from (Airflow imports the target
+when the name is accessed); ``imports`` lists the ``airflow.*`` modules a real core module
+imports at its top when it imports a provider or is ``deprecated`` (it calls
+``warnings.warn`` on import: Airflow 2.0-2.3's ``airflow/contrib/*.py`` shims), and the
+modules of other providers a provider module imports at its top; a provider imported
+there must be installed for the module to import.
 """
 
 from __future__ import annotations
@@ -34,10 +43,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
 
 from taxiway.mwaa import release
+
+_DYNAMIC_MARKERS = (b"globals()[", b"globals().update", b"sys.modules[__name__]")
 
 
 def wheels_for(version: str) -> dict[str, str]:
@@ -111,9 +123,10 @@ def _defined_names(tree: ast.Module) -> tuple[set[str], bool]:
     return names, dynamic
 
 
-def _deprecated_modules(package: str, tree: ast.Module) -> dict[str, set[str]]:
-    """Virtual modules ``add_deprecated_classes({"sub": {"Name": ...}}, __name__)`` creates."""
-    out: dict[str, set[str]] = {}
+def _deprecated_modules(package: str, tree: ast.Module) -> dict[str, dict[str, str]]:
+    """Virtual modules ``add_deprecated_classes({"sub": {"Name": "target"}}, __name__)``
+    creates: {module: {name: the dotted name it forwards to}}."""
+    out: dict[str, dict[str, str]] = {}
     literals: dict[str, ast.Dict] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Dict):
@@ -134,14 +147,62 @@ def _deprecated_modules(package: str, tree: ast.Module) -> dict[str, set[str]]:
             continue
         for key, value in zip(table.keys, table.values, strict=False):
             if isinstance(key, ast.Constant) and isinstance(value, ast.Dict):
-                names = {k.value for k in value.keys if isinstance(k, ast.Constant)}
-                out[f"{package}.{key.value!s}"] = {str(n) for n in names}
+                out[f"{package}.{key.value!s}"] = {
+                    str(k.value): str(v.value) if isinstance(v, ast.Constant) else ""
+                    for k, v in zip(value.keys, value.values, strict=False)
+                    if isinstance(k, ast.Constant)
+                }
     return out
 
 
-def modules_of(wheel: Path, names: bool) -> dict[str, list[str] | None]:
-    """``airflow.*`` modules in one wheel; with ``names``, each module's public names."""
-    out: dict[str, list[str] | None] = {}
+def _top_imports(tree: ast.Module) -> list[str]:
+    """``airflow.*`` modules a module imports unconditionally at its top."""
+    out = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+            out.append(stmt.module)
+        elif isinstance(stmt, ast.Import):
+            out += [a.name for a in stmt.names]
+    return sorted({m for m in out if m.startswith("airflow.")})
+
+
+def _provider_package(module: str) -> str | None:
+    """``airflow.providers.cncf.kubernetes.x`` -> ``airflow.providers.cncf`` (its first
+    two levels below ``airflow.providers``, enough to tell two providers apart)."""
+    parts = module.split(".")
+    if parts[:2] != ["airflow", "providers"] or len(parts) < 3:
+        return None
+    return ".".join(parts[:4]) if parts[2] in _TWO_LEVEL else ".".join(parts[:3])
+
+
+# Provider packages whose name has two levels (`apache-airflow-providers-apache-spark`).
+_TWO_LEVEL = frozenset({"apache", "cncf", "common", "microsoft", "atlassian", "dbt"})
+
+
+def _warns_on_import(tree: ast.Module) -> bool:
+    """Whether the module body calls ``warnings.warn(...)``: a deprecated module."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            func = stmt.value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "warn":
+                return True
+    return False
+
+
+@dataclass
+class WheelApis:
+    """What one wheel adds to the ``airflow.*`` namespace (see the module docstring)."""
+
+    modules: dict[str, list[str] | None] = field(default_factory=dict)
+    forwards: dict[str, dict[str, str]] = field(default_factory=dict)
+    imports: dict[str, list[str]] = field(default_factory=dict)
+    deprecated: set[str] = field(default_factory=set)
+
+
+def modules_of(wheel: Path) -> WheelApis:
+    """``airflow.*`` modules in one wheel with their public names, shims and forwards."""
+    out = WheelApis()
     with zipfile.ZipFile(wheel) as zf:
         for member in zf.namelist():
             if not (member.startswith("airflow/") and member.endswith(".py")):
@@ -150,18 +211,40 @@ def modules_of(wheel: Path, names: bool) -> dict[str, list[str] | None]:
             if parts[-1] == "__init__":
                 parts = parts[:-1]
             module = ".".join(parts)
+            source = zf.read(member)
             try:
-                tree = ast.parse(zf.read(member))
+                tree = ast.parse(source)
             except SyntaxError:
-                out[module] = None
+                out.modules[module] = None
                 continue
-            for virtual, vnames in _deprecated_modules(module, tree).items():
-                out.setdefault(virtual, sorted(vnames) if names else None)
-            if not names:
-                out[module] = None
-                continue
+            for virtual, forwards in _deprecated_modules(module, tree).items():
+                out.forwards.setdefault(virtual, forwards)
+            imports = _top_imports(tree)
+            if module.startswith("airflow.providers."):
+                # A provider module that imports another provider at its top needs it
+                # installed (google's kubernetes_engine operators need cncf.kubernetes).
+                own = _provider_package(module)
+                cross = [m for m in imports if _provider_package(m) not in (None, own)]
+                if cross:
+                    out.imports[module] = cross
+            else:
+                warns = _warns_on_import(tree)
+                if warns:
+                    out.deprecated.add(module)
+                if warns or any(m.startswith("airflow.providers.") for m in imports):
+                    out.imports[module] = imports
             defined, dynamic = _defined_names(tree)
-            out[module] = None if dynamic else sorted(n for n in defined if not n.startswith("_"))
+            # Names made at run time (`globals()[name] = ...`, a module swapped in
+            # sys.modules) cannot be listed: any name counts.
+            dynamic |= any(marker in source for marker in _DYNAMIC_MARKERS)
+            public = sorted(n for n in defined if not n.startswith("_"))
+            out.modules[module] = None if dynamic else public
+    for virtual, forwards in out.forwards.items():
+        # A virtual module replaces a real file of the same name in sys.modules, but
+        # either may be what a user's Airflow loads first: both sets of names count.
+        if virtual in out.modules and out.modules[virtual] is None:
+            continue
+        out.modules[virtual] = sorted({*(out.modules.get(virtual) or ()), *forwards})
     return out
 
 
@@ -172,10 +255,21 @@ def generate(version: str, cache: Path) -> dict[str, object]:
     missing = sorted(set(dists) - set(wheels))
     if missing:
         raise SystemExit(f"wheels not downloaded for MWAA {version}: {', '.join(missing)}")
-    modules: dict[str, list[str] | None] = {}
+    found = WheelApis()
     for name in sorted(wheels):
-        modules.update(modules_of(wheels[name], names=name.startswith("apache-airflow-providers")))
-    return {"version": version, "distributions": dict(sorted(dists.items())), "modules": modules}
+        part = modules_of(wheels[name])
+        found.modules.update(part.modules)
+        found.forwards.update(part.forwards)
+        found.imports.update(part.imports)
+        found.deprecated |= part.deprecated
+    return {
+        "version": version,
+        "distributions": dict(sorted(dists.items())),
+        "modules": found.modules,
+        "forwards": found.forwards,
+        "imports": found.imports,
+        "deprecated": sorted(found.deprecated),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,7 +34,11 @@ def test_legacy_requirements_json_and_fix(taxiway_cli, projects: Path, tmp_path:
     )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["summary"] == {"error": 18, "warning": 19, "info": 5}
+    # 2.0.2 applies no constraints without a -c line (a warning): pins that replace Airflow
+    # or a built-in provider are errors, the 15 other conflicting pins warnings
+    assert doc["summary"] == {"error": 2, "warning": 35, "info": 5}
+    assert doc["by_code"]["pin-conflict"] == 17
+    assert sum(doc["by_code"].values()) == len(doc["findings"])
     assert doc["mwaa_version"] == "2.0.2" and doc["python"] == "3.7"
     assert doc["findings"][0]["severity"] == "error"
     c_lines = [ln for ln in out.read_text().splitlines() if ln.startswith("-c ")]
@@ -65,7 +69,7 @@ def test_text_table_has_hints(taxiway_cli, projects: Path) -> None:  # type: ign
     )
     assert proc.returncode == 1
     assert "plugin-ui-unsupported" in proc.stdout and "hint" in proc.stdout
-    assert "2 error(s), 2 warning(s), 1 info" in proc.stdout
+    assert "3 error(s), 2 warning(s), 1 info" in proc.stdout
 
 
 def test_usage_errors_exit_2(taxiway_cli, projects: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

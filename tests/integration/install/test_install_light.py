@@ -96,13 +96,13 @@ def test_doctor_finds_what_the_full_install_finds(light_venv: Path) -> None:
     assert full.returncode == 1, full.stderr
     doc = json.loads(light.stdout)
     # info: the `layout` notice saying which requirements, dags and startup files were found
-    assert doc["summary"] == {"error": 12, "warning": 4, "info": 1}
+    assert doc["summary"] == {"error": 5, "warning": 11, "info": 1}
     codes = {f["code"] for f in doc["findings"]}
     # requirements, DAG imports and ruff's AIR3 rules all ran without the extras
-    assert {"essential-override", "builtin-conflict", "livy-operator", "airflow3-removed"} <= codes
+    assert {"pin-conflict", "constraints-mismatch", "livy-operator", "airflow3-removed"} <= codes
     assert doc["findings"] == json.loads(full.stdout)["findings"]
     text = _taxiway(light_venv, *args[:-2])
-    assert text.returncode == 1 and "12 error(s), 4 warning(s), 1 info" in text.stdout
+    assert text.returncode == 1 and "5 error(s), 11 warning(s), 1 info" in text.stdout
 
 
 def test_migrate_rewrites_like_the_full_install(light_venv: Path, tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def test_brackets_in_requirements_and_paths_are_printed(bracket_project: Path) -
     proc = _cli("doctor", "requirements", "req[1].txt", "--mwaa", "3.3.1", cwd=bracket_project)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
-    assert "req[1].txt:1  error  essential-override  apache-airflow[celery]==2.10.1" in lines
+    assert "req[1].txt:1  error  pin-conflict  apache-airflow[celery]==2.10.1" in lines
     assert "req[1].txt:2  warning  builtin-duplicate  requests[socks]>=2" in lines
     assert "req[1].txt:3  warning  unpinned  foo[bar]" in lines
     assert "`foo[bar]` is not pinned" in proc.stdout

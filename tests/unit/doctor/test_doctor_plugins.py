@@ -25,7 +25,10 @@ def test_plugins_folder_on_airflow_3(projects: Path) -> None:
     assert _check(projects / "plugins_folder" / "plugins", "3.3.1") == {
         ("import-unavailable", "error", "xmltodict", 3),
         ("airflow-plugin", "info", "company", 18),
-        ("plugin-removable", "warning", "company", 18),
+        # Airflow 3 removed the plugin's `operators` list (ruff AIR301, one error instead
+        # of the Airflow 2 "could be a plain module" warning) and moved BaseOperator
+        ("airflow3-removed", "error", "operators", 20),
+        ("airflow3-moved", "warning", "airflow.models.baseoperator.BaseOperator", 4),
         ("plugin-removable", "warning", "HelloOperator", 4),
         ("plugin-ui-unsupported", "error", "company", 18),
     }
@@ -48,12 +51,15 @@ def _zip(src: Path, out: Path, with_top: bool) -> Path:
 def test_zip_with_an_extra_top_folder(projects: Path, tmp_path: Path) -> None:
     src = projects / "plugins_zip_src"
     bad = _check(_zip(src, tmp_path / "plugins.zip", with_top=True), "3.3.1")
+    # ruff's AIR3 rules run on the zip's files too (BaseHook moved to airflow.sdk)
+    moved = ("airflow3-moved", "warning", "airflow.hooks.base.BaseHook", 4)
     assert bad == {
         ("plugins-zip-layout", "error", "myplugins/", None),
         ("plugin-removable", "warning", "WarehouseHook", 4),
+        moved,
     }
     good = _check(_zip(src, tmp_path / "good.zip", with_top=False), "3.3.1")
-    assert good == {("plugin-removable", "warning", "WarehouseHook", 4)}
+    assert good == {("plugin-removable", "warning", "WarehouseHook", 4), moved}
 
 
 def test_not_a_zip_is_a_usage_error(tmp_path: Path) -> None:

@@ -62,25 +62,34 @@ def test_legacy_40_pins_against_mwaa_2_0_2(projects: Path) -> None:
     findings = check_requirements(parsed, mwaa.release("2.0.2"))
     codes = _by_code(findings)
     assert codes["builtin-duplicate"] == LEGACY_DUPLICATES
-    assert codes["builtin-conflict"] == set(LEGACY_BUILTIN_CONFLICTS)
-    assert codes["constraint-conflict"] == set(LEGACY_CONSTRAINT_CONFLICTS)
+    assert codes["pin-conflict"] == set(LEGACY_BUILTIN_CONFLICTS) | set(LEGACY_CONSTRAINT_CONFLICTS)
     assert codes["not-builtin"] == LEGACY_NOT_BUILTIN
     assert codes["unpinned"] == {"pymysql"}
     assert codes["missing-constraint"] == {"requirements.txt"}
     assert set(codes) == {
-        "builtin-duplicate", "builtin-conflict", "constraint-conflict", "not-builtin",
-        "unpinned", "missing-constraint",
+        "builtin-duplicate", "pin-conflict", "not-builtin", "unpinned", "missing-constraint",
     }  # fmt: skip
+    # 2.0.2 installs without constraints when the file has no -c line: replacing the Airflow
+    # (or a provider) MWAA runs is an error; replacing another built-in package or a pin
+    # outside the constraints installs, and may break (warnings)
+    severity = {f.subject: f.severity for f in findings if f.code == "pin-conflict"}
+    assert {s for s, v in severity.items() if v is Severity.ERROR} == {
+        "apache-airflow==2.1.2",
+        "apache-airflow-providers-amazon==2.0.0",
+    }
     # every one of the 40 lines got exactly one verdict (unpinned comes with not-builtin)
     assert 18 + 10 + 7 + 5 == 40
-    # 2.0.2 has no essential pins and applies no constraints by itself: missing -c is an error
+    # 2.0.2 has no essential pins and applies no constraints by itself: a missing -c line is
+    # a risk (a warning), the pins that then replace Airflow's own packages are the errors
     missing = next(f for f in findings if f.code == "missing-constraint")
-    assert missing.severity is Severity.ERROR
+    assert missing.severity is Severity.WARNING
     for f in findings:
-        if f.code == "builtin-conflict":
-            assert f"=={LEGACY_BUILTIN_CONFLICTS[f.subject]}`" in f.message
-        if f.code == "constraint-conflict":
-            assert f"=={LEGACY_CONSTRAINT_CONFLICTS[f.subject]}`" in f.message
+        if f.subject in LEGACY_BUILTIN_CONFLICTS:
+            assert f"=={LEGACY_BUILTIN_CONFLICTS[f.subject]}` built in" in f.message
+            assert "pip replaces" in f.message
+        if f.subject in LEGACY_CONSTRAINT_CONFLICTS:
+            assert "constraints, which pin `" in f.message
+            assert f"=={LEGACY_CONSTRAINT_CONFLICTS[f.subject]}`." in f.message
     assert exit_code(findings) == 1
 
 
@@ -129,19 +138,38 @@ def test_project_from_2_10_3_against_3_3_1(projects: Path) -> None:
         "constraints-mismatch": {
             "-c https://raw.githubusercontent.com/apache/airflow/constraints-2.10.3/constraints-3.11.txt"
         },
-        "constraint-conflict": {
+        "pin-conflict": {
             "apache-airflow-providers-snowflake==5.8.0",
             "snowflake-connector-python==3.12.3",
             "apache-airflow-providers-apache-livy==3.9.2",
             "slack-sdk==3.33.3",
-        },
-        "builtin-conflict": {
             "apache-airflow-providers-postgres==5.13.1",
             "requests==2.32.3",
             "boto3==1.35.36",
+            "Flask==2.2.5",
         },
-        "essential-override": {"Flask==2.2.5"},
     }
+    # one code, the reason that holds: Flask is one of MWAA's essential pins (MWAA adds
+    # them to any -c line: the install fails); the others are outside MWAA 3.3.1's
+    # constraints, but pip installs the file under its own -c line for 2.10.3, so the one
+    # error of that cause is `constraints-mismatch`
+    found = {
+        f.subject: f
+        for f in check_requirements(parsed, mwaa.release("3.3.1"))
+        if f.code == "pin-conflict"
+    }
+    assert "essential constraints and never lets user requirements override" in (
+        found["Flask==2.2.5"].message
+    )
+    assert {s for s, f in found.items() if f.severity is Severity.ERROR} == {"Flask==2.2.5"}
+    assert "under its own `-c` line instead" in found["boto3==1.35.36"].message
+    # with the target's own -c line the same pin makes pip fail
+    line = mwaa.release("3.3.1").constraints_line
+    (boto3,) = check_requirements(
+        parse_requirements_text(f"{line}\nboto3==1.35.36\n"), mwaa.release("3.3.1")
+    )
+    assert boto3.severity is Severity.ERROR
+    assert "pip fails with ResolutionImpossible" in boto3.message
     # on its own version the same file is mostly built-in duplicates
     own = _by_code(check_requirements(parsed, mwaa.release("2.10.3")))
     assert {"requests==2.32.3", "boto3==1.35.36", "Flask==2.2.5"} <= own["builtin-duplicate"]
@@ -152,7 +180,7 @@ def test_syntax_fixture_verdicts(projects: Path) -> None:
     parsed = parse_requirements(projects / "requirements_syntax" / "requirements.txt")
     findings = check_requirements(parsed, mwaa.release("3.3.1"))
     codes = _by_code(findings)
-    assert codes["essential-override"] == {"Flask==2.3.3"}
+    assert codes["pin-conflict"] == {"Flask==2.3.3"}
     assert codes["marker-skipped"] == {"pywin32==306"}
     assert codes["builtin-duplicate"] == {"PyYAML==6.0.3", "requests[socks]==2.34.2", "pyyaml>=6"}
     assert codes["duplicate-requirement"] == {"pyyaml>=6"}
@@ -175,7 +203,7 @@ def test_range_excluding_builtin_is_a_conflict_and_fix_keeps_extras() -> None:
     parsed = parse_requirements_text("requests<2\nrequests[socks]==2.34.2\n")
     findings = check_requirements(parsed, mwaa.release("3.3.1"))
     assert [(f.code, f.subject) for f in findings if f.severity is Severity.ERROR] == [
-        ("builtin-conflict", "requests<2")
+        ("pin-conflict", "requests<2")
     ]
     text = fixed_requirements(parsed, mwaa.release("3.3.1"))
     assert "requests[socks]==2.34.2  # taxiway: built in; kept for its extras" in text
