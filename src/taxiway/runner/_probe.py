@@ -29,8 +29,9 @@ def _dagbag_class() -> Any:
     return module.DagBag
 
 
-def probe_dags(dags_folder: str) -> dict[str, Any]:
-    """Parse ``dags_folder`` with DagBag; per-file stats and import errors, paths relative."""
+def probe_dags(dags_folder: str, only: str | None = None) -> dict[str, Any]:
+    """Parse ``dags_folder`` (or just the file ``only`` in it) with DagBag; per-file stats,
+    import errors and each DAG's file, paths relative to the folder."""
     started = time.perf_counter()
     dagbag_cls = _dagbag_class()
     import_seconds = time.perf_counter() - started
@@ -38,7 +39,7 @@ def probe_dags(dags_folder: str) -> dict[str, Any]:
     # (`from my_dags.common import ...`); a bare DagBag does not: do what MWAA does.
     if os.path.realpath(dags_folder) not in map(os.path.realpath, sys.path):
         sys.path.insert(0, dags_folder)
-    bag = dagbag_cls(dag_folder=dags_folder)
+    bag = dagbag_cls(dag_folder=only or dags_folder)
     root = os.path.realpath(dags_folder)
 
     def rel(path: str) -> str:
@@ -47,9 +48,12 @@ def probe_dags(dags_folder: str) -> dict[str, Any]:
             path = path.lstrip("/")
         full = os.path.realpath(path if os.path.isabs(path) else os.path.join(root, path))
         try:
-            return os.path.relpath(full, root).replace(os.sep, "/")
+            found = os.path.relpath(full, root).replace(os.sep, "/")
         except ValueError:
             return path
+        if found == "." and only:  # Airflow 3 names the file relative to itself
+            return os.path.relpath(os.path.realpath(only), root).replace(os.sep, "/")
+        return found
 
     files = []
     for stat in getattr(bag, "dagbag_stats", []):
@@ -69,6 +73,7 @@ def probe_dags(dags_folder: str) -> dict[str, Any]:
         "files": files,
         "import_errors": errors,
         "dag_ids": sorted(bag.dag_ids),
+        "dag_files": {d: rel(str(dag.fileloc)) for d, dag in bag.dags.items()},
     }
 
 
@@ -112,17 +117,18 @@ def _guarded(fn: Any, *args: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """``all FOLDER`` (plugins, then DAGs, one interpreter start), ``dags FOLDER`` or
-    ``plugins``; the JSON result is the last stdout line."""
+    """``all FOLDER [FILE]`` (plugins, then DAGs, one interpreter start), ``dags FOLDER
+    [FILE]`` or ``plugins``; the JSON result is the last stdout line."""
     mode = argv[1]
+    only = argv[3] if len(argv) > 3 else None
     if mode == "dags":
-        result = _guarded(probe_dags, argv[2])
+        result = _guarded(probe_dags, argv[2], only)
     elif mode == "plugins":
         result = _guarded(probe_plugins)
     elif mode == "all":
         result = {
             "plugins": _guarded(probe_plugins),
-            "dags": _guarded(probe_dags, argv[2]),
+            "dags": _guarded(probe_dags, argv[2], only),
             "modules": _guarded(installed_modules),
         }
     else:

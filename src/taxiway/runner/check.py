@@ -1,32 +1,55 @@
-"""``taxiway local test``: build or reuse the environment, import everything, run startup.
+"""``taxiway local test``: build or reuse the environment, run startup, import everything.
 
-Order matters and mirrors MWAA: the environment (Airflow, providers, requirements) first;
-an install failure stops there with an error finding carrying uv's resolver message, as
-MWAA's update would fail. Then plugins and DAGs are imported in one subprocess of the
-environment's interpreter, and the startup script runs in a scratch shell. The doctor's
-static findings are added so one command gives the whole picture.
+Order matters and mirrors MWAA:
+
+1. the environment (Airflow, providers, requirements); an install failure is an error
+   finding carrying uv's resolver message, as MWAA's update would fail;
+2. the startup script, in the run's container (the bubblewrap sandbox by default), and the
+   variables it exported, minus MWAA's reserved ones;
+3. plugins and DAGs, imported in one subprocess of the environment's interpreter in the same
+   container, with those exports, the user's Variables and Connections;
+4. the doctor's static findings, so one command gives the whole picture.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from taxiway import mwaa
 from taxiway.errors import UsageError
 from taxiway.findings import Finding, Severity
-from taxiway.runner import environment, imports, interpreters, startup, target
+from taxiway.runner import environment, imports, interpreters, sandbox, startup, target
 from taxiway.runner.environment import BuiltEnv, InstallFailure
 from taxiway.runner.progress import Progress, quiet
 from taxiway.runner.project import Layout, find_layout
+from taxiway.runner.sandbox import Container
+from taxiway.runner.selection import check_dag_file, keep_file, select_dag
+from taxiway.runner.variables import (
+    PASSED_THROUGH,
+    load_variables,
+    probe_environment,
+    variables_environment,
+)
+
+__all__ = [
+    "PASSED_THROUGH",
+    "LocalReport",
+    "check_imports",
+    "load_variables",
+    "local_test",
+    "prepare",
+    "probe_environment",
+    "variables_environment",
+]
 
 SLOW_PARSE_SECONDS = 2.0
-PASSED_THROUGH = ("AIRFLOW_VAR_", "AIRFLOW_CONN_")
+#: how the startup script runs: in the sandbox (default), on the host (the explicit
+#: `--unsafe-host-startup`), or not at all (`--no-startup`)
+STARTUP_MODES = ("sandbox", "host", "skip")
 PROBE_TIMEOUT_SECONDS = 900.0
 
 
@@ -40,6 +63,8 @@ class LocalReport:
     interpreter: str = ""
     imports: imports.ImportReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    startup: startup.StartupResult | None = None
+    sandboxed: bool = False  # the DAG import ran in the sandbox
 
     def extra(self) -> dict[str, Any]:
         """Machine-readable details for ``--format json``."""
@@ -52,9 +77,23 @@ class LocalReport:
             data["environment"] = {
                 "path": str(self.env.root),
                 "cached": self.env.cached,
+                "partial": self.env.partial is not None,
+                "left_out": [
+                    {"line": n, "requirement": text}
+                    for n, text in (self.env.partial.left_out if self.env.partial else ())
+                ],
             }
         if self.imports is not None:
             data.update(self.imports.to_dict())
+        data["sandbox"] = self.sandboxed
+        if self.startup is not None:
+            data["startup"] = {
+                "exit_code": self.startup.exit_code,
+                "exported": self.startup.exported,  # names only: values may be secrets
+                "sandboxed": self.startup.sandboxed,
+                "network": self.startup.network,
+                "recorded": [c.text for c in self.startup.calls],
+            }
         return data
 
 
@@ -65,66 +104,24 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def probe_environment(
-    layout: Layout,
-    plugins_dir: Path | None,
-    home: Path,
-    pycache: Path,
-    variables: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """The environment for the import subprocess: a scratch AIRFLOW_HOME, no inherited config.
-
-    Airflow Variables and Connections given as ``AIRFLOW_VAR_*``/``AIRFLOW_CONN_*`` pass
-    through (real DAG files read Variables at parse time), ``variables`` (from
-    ``--variables``) are added the same way; every other ``AIRFLOW*`` setting is dropped so
-    the user's own Airflow configuration does not leak in. Bytecode goes to ``pycache``
-    (inside the cached environment): warm runs skip compiling Airflow again, and the
-    project's folders stay free of ``__pycache__``.
-    """
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k.startswith(PASSED_THROUGH)
-        or not k.startswith(("AIRFLOW", "PYTHON", "VIRTUAL_ENV", "UV_"))
+def container_for(
+    built: BuiltEnv, layout: Layout, sandboxed: bool, home: Path | None = None
+) -> AbstractContextManager[Container]:
+    """The run's container on ``layout``'s parts, able to run ``built``'s interpreter."""
+    venv = built.python.parent.parent
+    needed = (built.root, sandbox.interpreter_home(venv), imports.PROBE.parent)
+    readable = tuple(p for p in needed if p is not None)
+    pycache = built.root / "pycache"
+    pycache.mkdir(exist_ok=True)
+    parts = {
+        "dags": layout.dags_folder,
+        "plugins": layout.plugins,
+        "requirements": layout.requirements,
+        "startup": layout.startup,
     }
-    env.update(variables_environment(variables or {}))
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags_folder),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_dir or home / "plugins"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "PYTHONPYCACHEPREFIX": str(pycache),
-        }
+    return sandbox.container(
+        parts, sandboxed=sandboxed, home=home, readable=readable, writable=(pycache,)
     )
-    return env
-
-
-def load_variables(path: Path) -> dict[str, str]:
-    """The Variables of an ``airflow variables export`` file: {key: value as Airflow stores it}.
-
-    Values that are not strings (the export writes JSON objects for JSON Variables) are
-    stored as their JSON text, which ``Variable.get(key, deserialize_json=True)`` reads back.
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(
-            f"Cannot read Variables file `{path}`: {exc}; pass the JSON that "
-            "`airflow variables export FILE` writes."
-        ) from exc
-    if not isinstance(data, dict):
-        raise UsageError(
-            f"Variables file `{path}` is not a JSON object of key -> value; pass the JSON that "
-            "`airflow variables export FILE` writes."
-        )
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-
-
-def variables_environment(variables: dict[str, str]) -> dict[str, str]:
-    """``AIRFLOW_VAR_<KEY>`` for each Variable: Airflow's environment-variable secrets backend."""
-    return {f"AIRFLOW_VAR_{key.upper()}": value for key, value in variables.items()}
 
 
 def check_imports(
@@ -132,18 +129,32 @@ def check_imports(
     layout: Layout,
     slow_seconds: float = SLOW_PARSE_SECONDS,
     variables: dict[str, str] | None = None,
+    box: Container | None = None,
+    exports: startup.StartupResult | None = None,
+    dag_file: Path | None = None,
+    airflow_major: int | None = None,
 ) -> imports.ImportReport:
-    """Import plugins and DAGs in ``built``; findings for every failure."""
+    """Import plugins and DAGs in ``built``; findings for every failure.
+
+    In ``box`` when given (else a container of its own: the sandbox when bwrap works here),
+    with what the startup script ``exports`` and the ``variables``. ``dag_file`` limits the
+    DagBag to one file of the DAG folder.
+    """
+    if box is None:
+        with container_for(built, layout, sandbox.find_bwrap() is not None) as own:
+            return check_imports(
+                built, layout, slow_seconds, variables, own, exports, dag_file, airflow_major
+            )
     report = imports.ImportReport()
-    with tempfile.TemporaryDirectory(prefix="taxiway-airflow-home-") as tmp:
-        home = Path(tmp)
-        plugins_dir = None
-        if layout.plugins is not None:
-            plugins_dir = imports.unpack_plugins(layout.plugins, home)
-        env = probe_environment(layout, plugins_dir, home, built.root / "pycache", variables)
-        result, stderr = imports.run_probe(
-            built.python, "all", [str(layout.dags_folder)], env, PROBE_TIMEOUT_SECONDS
-        )
+    dags_path = box.path("dags") or str(layout.dags_folder)
+    env = probe_environment(
+        layout, box.path("plugins"), box.home_path, built.root / "pycache", variables, dags_path
+    )
+    env = startup.with_exports(env, exports, airflow_major)
+    args = [dags_path]
+    if dag_file is not None:
+        args.append(f"{dags_path}/{dag_file.resolve().relative_to(layout.dags_folder).as_posix()}")
+    result, stderr = imports.run_probe(built.python, "all", args, env, PROBE_TIMEOUT_SECONDS, box)
     if result is None:
         report.findings.append(
             Finding(
@@ -175,6 +186,7 @@ def check_imports(
         report.modules = frozenset(str(n) for n in modules.get("names", []))
     dags = result.get("dags", {})
     if dags.get("ok"):
+        report.dag_files = {str(k): str(v) for k, v in dags.get("dag_files", {}).items()}
         report.dags_rel = _rel(layout.dags_folder, layout.root)
         report.files, found = imports.dag_findings(dags, report.dags_rel, slow_seconds)
         report.errors = sorted(dags.get("import_errors", {}))
@@ -232,9 +244,13 @@ def verified_by_dagbag(findings: list[Finding], report: imports.ImportReport) ->
 
 
 def install_failure_finding(
-    failure: InstallFailure, spec: target.EnvSpec, requirements: str = "requirements.txt"
+    failure: InstallFailure,
+    spec: target.EnvSpec,
+    requirements: str = "requirements.txt",
+    left_out: tuple[tuple[int, str], ...] = (),
 ) -> Finding:
-    """``install-failed`` (the resolver: MWAA fails too) or ``install-failed-locally``."""
+    """``install-failed`` (the resolver: MWAA fails too) or ``install-failed-locally``;
+    at the first of the ``left_out`` lines when the rest was installed without them."""
     from taxiway.runner.failures import classify, failure_finding
 
     if failure.step == "requirements":
@@ -243,7 +259,29 @@ def install_failure_finding(
         subject = f"apache-airflow=={spec.release.version}"
         what = f"Airflow `{spec.release.version}` with MWAA's providers"
     file = requirements if failure.step == "requirements" else None
-    return failure_finding(classify(failure.message), what, subject, file, failure.message)
+    found = failure_finding(classify(failure.message), what, subject, file, failure.message)
+    if not left_out:
+        return found
+    lines = ", ".join(f"`{text}` (line {n})" for n, text in left_out)
+    return replace(
+        found, message=f"{found.message}\nThe line(s) uv names: {lines}.", line=left_out[0][0]
+    )
+
+
+def partial_finding(left_out: tuple[tuple[int, str], ...], requirements: str) -> Finding:
+    """``install-partial``: the DAGs were imported without the lines that do not install."""
+    lines = ", ".join(f"line {n} `{text}`" for n, text in left_out)
+    return Finding(
+        code="install-partial",
+        severity=Severity.WARNING,
+        subject=requirements,
+        message=f"The DAGs were imported in an environment with every line of `{requirements}` "
+        f"but {lines}: a DAG that needs them fails here for that reason, and MWAA would "
+        "install none of the file.",
+        hint="Fix the line(s) above, then run again: the environment is built in full.",
+        file=requirements,
+        line=left_out[0][0],
+    )
 
 
 def prepare(
@@ -254,10 +292,12 @@ def prepare(
     rebuild: bool = False,
     progress: Progress = quiet,
     layout: Layout | None = None,
+    partial: bool = False,
 ) -> tuple[Layout, target.EnvSpec, BuiltEnv | InstallFailure, list[Finding], dict[str, float]]:
     """Layout, interpreter and environment: the common first half of test and start.
 
     ``layout`` carries explicit paths (``--requirements`` ...); by default it is found.
+    ``partial`` accepts an environment without the requirements lines that do not install.
     """
     release = mwaa.release(mwaa_version)
     layout = layout or find_layout(project_dir)
@@ -283,9 +323,72 @@ def prepare(
         release, interp.version, interp.path, layout.requirements, layout.plugins
     )
     started = time.perf_counter()
-    built = environment.ensure(spec, cache or target.cache_root(), rebuild, progress)
+    built = environment.ensure(spec, cache or target.cache_root(), rebuild, progress, partial)
     timings["environment"] = time.perf_counter() - started
     return layout, spec, built, findings, timings
+
+
+def sandbox_wanted(layout: Layout, startup_mode: str) -> bool:
+    """Whether this run's project code goes into the sandbox; refuses early (before any
+    build) when a startup script must run sandboxed and bwrap is missing here."""
+    if startup_mode not in STARTUP_MODES:
+        raise UsageError(f"Unknown startup mode `{startup_mode}`; one of {STARTUP_MODES}.")
+    if startup_mode == "host":
+        return False
+    if startup_mode == "sandbox" and layout.startup is not None:
+        sandbox.require_bwrap()
+        return True
+    return sandbox.find_bwrap() is not None  # DAG import only: the sandbox when it works
+
+
+def run_startup_step(
+    box: Container,
+    built: BuiltEnv,
+    layout: Layout,
+    release: Any,
+    startup_mode: str,
+    timeout: float,
+    network: bool,
+    progress: Progress,
+) -> tuple[startup.StartupResult | None, list[Finding], float]:
+    """MWAA's first step: the startup script, in ``box``; (result, findings, seconds)."""
+    if layout.startup is None:
+        return None, [], 0.0
+    file = layout.rel(layout.startup)
+    if startup_mode == "skip":
+        skipped = Finding(
+            code="startup-skipped",
+            severity=Severity.INFO,
+            subject=file,
+            message=f"`{file}` was not run (`--no-startup`): what it exports did not reach "
+            "the DAG import.",
+            file=file,
+        )
+        return None, [skipped], 0.0
+    where = "in the sandbox" if box.sandboxed else "ON THIS MACHINE (--unsafe-host-startup)"
+    progress(f"Running {file} with bash {where} (MWAA's limit: 5 minutes)")
+    started = time.perf_counter()
+    result = startup.run_startup(box, built.bin, release.version, timeout, network=network)
+    from taxiway.runner.shims import requirement_names
+
+    findings = startup.startup_findings(
+        result,
+        file,
+        timeout,
+        release.airflow_major,
+        release.base_os,
+        frozenset(requirement_names(layout.requirements)),
+    )
+    return result, findings, time.perf_counter() - started
+
+
+def once(findings: list[Finding], doctor: list[Finding]) -> list[Finding]:
+    """Drop what the doctor already reported with a line number: a reserved variable the
+    script exported (``reserved-env-var``) is reported once."""
+    reserved = {f.subject for f in doctor if f.code == "reserved-env-var"}
+    return [
+        f for f in findings if not (f.code == "startup-reserved-variable" and f.subject in reserved)
+    ]
 
 
 def local_test(
@@ -300,53 +403,89 @@ def local_test(
     with_doctor: bool = True,
     layout: Layout | None = None,
     variables: dict[str, str] | None = None,
+    startup_mode: str = "sandbox",
+    startup_network: bool = False,
+    dag_file: Path | None = None,
+    dag_id: str | None = None,
+    partial: bool = True,
 ) -> LocalReport:
-    """Run every local check of ``project_dir`` against MWAA ``mwaa_version``.
+    """Run every local check of ``project_dir`` against MWAA ``mwaa_version``, in MWAA's order.
 
-    ``variables`` (``--variables``) reach the DAG files as ``AIRFLOW_VAR_*``. Static doctor
-    findings about imports are dropped for files the real DagBag imported.
+    The startup script runs first, in the sandbox unless ``startup_mode`` says ``host``
+    (``--unsafe-host-startup``) or ``skip`` (``--no-startup``); ``startup_network`` gives it
+    the network. Its exports (minus MWAA's reserved ones) and ``variables`` (``--variables``,
+    as ``AIRFLOW_VAR_*``) reach the plugin and DAG import. ``dag_file`` (a file of the DAG
+    folder) or ``dag_id`` limit the import report to one DAG. Static doctor findings about
+    imports are dropped for files the real DagBag imported. With ``partial``, requirements
+    lines that do not install are reported and left out, and the rest is imported anyway.
     """
     t0 = time.perf_counter()
+    release = mwaa.release(mwaa_version)
+    layout = layout or find_layout(project_dir)
+    if dag_file is not None:
+        dag_file = check_dag_file(layout, dag_file)
+    sandboxed = sandbox_wanted(layout, startup_mode)
     layout, spec, built, findings, timings = prepare(
-        project_dir, mwaa_version, python, cache, rebuild, progress, layout
+        project_dir, mwaa_version, python, cache, rebuild, progress, layout, partial
     )
     report = LocalReport(mwaa_version, findings, interpreter=spec.interpreter, timings=timings)
-    if with_doctor:
-        report.findings += doctor_findings(layout, mwaa_version)
+    doctor = doctor_findings(layout, mwaa_version) if with_doctor else []
+    report.findings += doctor
+    requirements = layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
     if isinstance(built, InstallFailure):
-        requirements = (
-            layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
-        )
         report.findings.append(install_failure_finding(built, spec, requirements))
         report.timings["total"] = time.perf_counter() - t0
         return report
     report.env = built
-    report.findings.append(
-        Finding(
-            code="environment-reused" if built.cached else "environment-built",
-            severity=Severity.INFO,
-            subject=f"mwaa {mwaa_version} / python {spec.python}",
-            message=(
-                f"Reused the cached environment {built.root}."
-                if built.cached
-                else f"Built the environment {built.root} in {built.seconds:.1f} s."
-            ),
-            hint="`--rebuild` ignores the cache." if built.cached else "",
+    if built.partial is not None:
+        left = built.partial.left_out
+        report.findings.append(
+            install_failure_finding(built.partial.failure, spec, requirements, left)
         )
-    )
-    progress(f"Importing DAGs from {layout.dags_folder} with Airflow {mwaa_version}'s DagBag")
-    started = time.perf_counter()
-    report.imports = check_imports(built, layout, slow_seconds, variables)
+        report.findings.append(partial_finding(left, requirements))
+    report.findings.append(environment_finding(built, mwaa_version, spec.python))
+    report.sandboxed = sandboxed
+    with environment.in_use(built, layout.root), container_for(built, layout, sandboxed) as box:
+        report.startup, found, seconds = run_startup_step(
+            box, built, layout, release, startup_mode, startup_timeout, startup_network, progress
+        )
+        report.findings += once(found, doctor)
+        if layout.startup is not None and startup_mode != "skip":
+            report.timings["startup"] = seconds
+        what = layout.rel(dag_file) if dag_file is not None else layout.rel(layout.dags_folder)
+        progress(f"Importing {what} with Airflow {mwaa_version}'s DagBag")
+        started = time.perf_counter()
+        report.imports = check_imports(
+            built,
+            layout,
+            slow_seconds,
+            variables,
+            box,
+            report.startup,
+            dag_file,
+            release.airflow_major,
+        )
+        report.timings["imports"] = time.perf_counter() - started
+    if dag_id is not None:
+        select_dag(report, layout, dag_id)
+    elif dag_file is not None:
+        keep_file(report, layout, layout.rel(dag_file))
     report.findings = verified_by_dagbag(report.findings, report.imports)
     report.findings += report.imports.findings
-    report.timings["imports"] = time.perf_counter() - started
-    if layout.startup is not None:
-        progress(f"Running {layout.startup.name} with bash (MWAA's limit: 5 minutes)")
-        started = time.perf_counter()
-        result = startup.run_startup(layout.startup, built.bin, mwaa_version, startup_timeout)
-        report.findings += startup.startup_findings(
-            result, _rel(layout.startup, layout.root), startup_timeout
-        )
-        report.timings["startup"] = time.perf_counter() - started
     report.timings["total"] = time.perf_counter() - t0
     return report
+
+
+def environment_finding(built: BuiltEnv, mwaa_version: str, python: str) -> Finding:
+    """``environment-reused`` or ``environment-built``: where and how long."""
+    return Finding(
+        code="environment-reused" if built.cached else "environment-built",
+        severity=Severity.INFO,
+        subject=f"mwaa {mwaa_version} / python {python}",
+        message=(
+            f"Reused the cached environment {built.root}."
+            if built.cached
+            else f"Built the environment {built.root} in {built.seconds:.1f} s."
+        ),
+        hint="`--rebuild` ignores the cache." if built.cached else "",
+    )

@@ -6,16 +6,24 @@ Layout of one cache entry, ``<cache>/<mwaa-V-pyX.Y-key>/``::
     constraints.txt         MWAA's Airflow constraints (what -c resolves to)
     essentials.txt          MWAA's non-overridable pins
     requirements.txt        the user's requirements, rewritten (absolute includes)
+    pycache/                bytecode of the DAG import (shared with siblings: ``bytecode``)
     taxiway-env.json        written last: its presence means "complete"
+    last-used               touched by every run that uses the environment (``local envs``)
+    uses/<digest>           one per project that used it: its path; its time the last use
+    homes/<project>/        AIRFLOW_HOME of ``local start`` and ``local run``, per project
 
-Entries are built under a lock so two runs never install into the same folder at once,
-and a failed build leaves no marker, so the next run starts clean.
+Entries are built under an exclusive lock on the entry's own folder (no lock file is left
+beside it), so two runs never install into the same folder at once; a run using an entry
+holds a shared lock, so ``local prune`` never removes an environment in use. A failed build
+leaves no marker and no folder, so the next run starts clean.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -24,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.runner.interpreters import uv_bin, uv_env
@@ -31,16 +40,23 @@ from taxiway.runner.progress import Progress, quiet
 from taxiway.runner.target import MWAA_PLUGINS_DIR, PLUGINS_PLACEHOLDER, EnvSpec, data_text
 
 MARKER = "taxiway-env.json"
+LAST_USED = "last-used"
+USES = "uses"
 
 
 @dataclass(frozen=True)
 class BuiltEnv:
-    """A usable environment: where it is and how we got it."""
+    """A usable environment: where it is and how we got it.
+
+    ``partial`` is set when requirements.txt did not install and the environment holds
+    every line but those uv named (see :mod:`taxiway.runner.partial`).
+    """
 
     root: Path
     python: Path
     cached: bool
     seconds: float
+    partial: Partial | None = None
 
     @property
     def bin(self) -> Path:
@@ -56,15 +72,86 @@ class InstallFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class Partial:
+    """How requirements.txt failed, and the lines left out so the rest installs."""
+
+    failure: InstallFailure
+    left_out: tuple[tuple[int, str], ...]  # (line number in requirements.txt, its text)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "step": self.failure.step,
+            "command": self.failure.command,
+            "message": self.failure.message,
+            "left_out": [list(item) for item in self.left_out],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Partial:
+        failure = InstallFailure(str(data["step"]), list(data["command"]), str(data["message"]))
+        return cls(failure, tuple((int(n), str(t)) for n, t in data["left_out"]))
+
+
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def locked(root: Path, shared: bool = False, wait: bool = True) -> Iterator[bool]:
+    """Lock the folder ``root`` (created when missing); yields False when ``wait`` is off and
+    another run holds it.
+
+    The lock is on the folder itself, so nothing is left beside it. A folder removed while
+    we waited (a failed build, a prune) is a different inode from the one now at ``root``:
+    lock again.
+    """
+    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
+    while True:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            os.close(fd)
+            yield False
+            return
+        try:
+            same = os.stat(root).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def in_use(built: BuiltEnv, project: Path | None = None) -> Iterator[None]:
+    """Hold ``built`` against ``local prune`` while a run uses it; record the use (by
+    ``project``, when given: ``local prune`` tells superseded environments by it)."""
+    with locked(built.root, shared=True):
+        touch_used(built.root, project)
+        yield
+
+
+def touch_used(root: Path, project: Path | None = None) -> None:
+    """Record a use of the environment at ``root`` (the ``last-used`` file's time), and
+    by which project."""
+    (root / LAST_USED).touch()
+    if project is not None:
+        text = str(project.resolve())
+        record = root / USES / hashlib.sha256(text.encode()).hexdigest()[:16]
+        record.parent.mkdir(exist_ok=True)
+        record.write_text(text + "\n", encoding="utf-8")
+
+
+def _clear(root: Path) -> None:
+    """Empty ``root`` but keep the folder: it is the lock other runs wait on."""
+    for child in root.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _run_uv(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -145,22 +232,35 @@ def install_commands(spec: EnvSpec, root: Path, python: Path) -> list[tuple[str,
     return steps
 
 
+def _cached(root: Path, python: Path, started: float, partial: bool) -> BuiltEnv | InstallFailure:
+    info = json.loads((root / MARKER).read_text(encoding="utf-8"))
+    touch_used(root)
+    left = Partial.from_json(info["partial"]) if info.get("partial") else None
+    if left is not None and not partial:
+        return left.failure  # a partial environment is only for `local test`
+    return BuiltEnv(root, python, True, time.perf_counter() - started, left)
+
+
 def ensure(
     spec: EnvSpec,
     cache: Path,
     rebuild: bool = False,
     progress: Progress = quiet,
+    partial: bool = False,
 ) -> BuiltEnv | InstallFailure:
-    """Reuse the cached environment for ``spec`` or build it; an install error is returned."""
+    """Reuse the cached environment for ``spec`` or build it; an install error is returned.
+
+    With ``partial``, requirements that do not install are left out line by line (the
+    failure is kept in the returned environment's ``partial``); without it such an
+    environment counts as the failure it records.
+    """
     root = cache / spec.dirname
     python = root / "venv" / "bin" / "python"
     started = time.perf_counter()
-    with _locked(cache / f"{spec.dirname}.lock"):
+    with locked(root):
         if (root / MARKER).is_file() and python.exists() and not rebuild:
-            return BuiltEnv(root, python, cached=True, seconds=time.perf_counter() - started)
-        if root.exists():
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
+            return _cached(root, python, started, partial)
+        _clear(root)
         progress(f"Creating a Python {spec.python} environment in {root}")
         out = _run_uv(
             ["venv", "--no-config", "--quiet", "--python", spec.interpreter, str(root / "venv")]
@@ -170,6 +270,7 @@ def ensure(
                 f"`uv venv` failed for interpreter `{spec.interpreter}`: "
                 f"{resolver_message(out.stderr)}"
             )
+        left: Partial | None = None
         for step, args in install_commands(spec, root, python):
             label = (
                 f"Installing apache-airflow {spec.release.version} and "
@@ -182,10 +283,19 @@ def ensure(
             out = _run_uv(args)
             if out.returncode != 0:
                 progress(f"  failed after {time.perf_counter() - step_started:.1f} s")
-                # A half-built environment is useless and large: drop it now.
-                shutil.rmtree(root, ignore_errors=True)
-                return InstallFailure(step, [uv_bin(), *args], resolver_message(out.stderr))
+                failure = InstallFailure(step, [uv_bin(), *args], resolver_message(out.stderr))
+                if partial and step == "requirements":
+                    left = _leave_out(root, args, failure, progress)
+                if left is None:
+                    # A half-built environment is useless and large: drop it now (the
+                    # folder too; a run waiting on its lock notices and starts over).
+                    shutil.rmtree(root, ignore_errors=True)
+                    return failure
+                continue
             progress(f"  done in {time.perf_counter() - step_started:.1f} s")
+        from taxiway.runner import bytecode
+
+        bytecode.seed(root, spec.release.version, spec.python)  # the sibling's, by hard link
         seconds = time.perf_counter() - started
         info = {
             "mwaa": spec.release.version,
@@ -194,6 +304,25 @@ def ensure(
             "key": spec.key,
             "built_at": time.time(),
             "build_seconds": round(seconds, 2),
+            "partial": left.to_json() if left is not None else None,
         }
         (root / MARKER).write_text(json.dumps(info, indent=2), encoding="utf-8")
-        return BuiltEnv(root, python, cached=False, seconds=seconds)
+        touch_used(root)
+        return BuiltEnv(root, python, cached=False, seconds=seconds, partial=left)
+
+
+def _leave_out(
+    root: Path, args: list[str], failure: InstallFailure, progress: Progress
+) -> Partial | None:
+    """Install the requirements without the lines uv names (see ``partial``)."""
+    from taxiway.runner.partial import install_partially
+
+    def attempt() -> subprocess.CompletedProcess[str]:
+        progress("Installing the other requirements lines, to import the DAGs anyway")
+        return _run_uv(args)
+
+    left = install_partially(root / "requirements.txt", failure.message, attempt, resolver_message)
+    if left is None:
+        return None
+    progress(f"  done without {', '.join(text for _, text in left)}")
+    return Partial(failure, tuple(left))

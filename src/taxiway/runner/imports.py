@@ -19,6 +19,7 @@ from typing import Any
 
 from taxiway.errors import ToolchainError
 from taxiway.findings import Finding, Severity
+from taxiway.runner.sandbox import Container, setup_error
 
 PROBE = Path(__file__).with_name("_probe.py")
 RESULT_MARKER = "TAXIWAY-PROBE-RESULT:"
@@ -48,6 +49,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)  # files (relative to dags) that failed
     dags_rel: str = ""  # the dags folder relative to the project root
     modules: frozenset[str] = frozenset()  # top-level import names installed in the env
+    dag_files: dict[str, str] = field(default_factory=dict)  # DAG id -> its file (dags-relative)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,19 +119,22 @@ def dag_findings(
                     file=prefix + stat.file,
                 )
             )
-    total = sum(f.seconds for f in files)
-    findings.append(
-        Finding(
-            code="dags-imported",
-            severity=Severity.INFO,
-            subject=dags_rel or ".",
-            message=f"{len(files)} file(s) parsed in {total:.2f} s: "
-            f"{sum(f.dags for f in files)} DAG(s), {sum(f.tasks for f in files)} task(s), "
-            f"{len(errors)} import error(s).",
-            hint="",
-        )
-    )
+    findings.append(summary_finding(files, len(errors), dags_rel))
     return files, findings
+
+
+def summary_finding(files: list[FileStat], errors: int, subject: str) -> Finding:
+    """``dags-imported``: files, DAGs, tasks, import errors and the total parse time."""
+    total = sum(f.seconds for f in files)
+    return Finding(
+        code="dags-imported",
+        severity=Severity.INFO,
+        subject=subject or ".",
+        message=f"{len(files)} file(s) parsed in {total:.2f} s: "
+        f"{sum(f.dags for f in files)} DAG(s), {sum(f.tasks for f in files)} task(s), "
+        f"{errors} import error(s).",
+        hint="",
+    )
 
 
 def plugin_findings(result: dict[str, Any], plugins_rel: str) -> tuple[list[str], list[Finding]]:
@@ -188,19 +193,32 @@ def unpack_plugins(plugins: Path, scratch: Path) -> Path:
 
 
 def run_probe(
-    python: Path, mode: str, args: list[str], env: dict[str, str], timeout: float
+    python: Path,
+    mode: str,
+    args: list[str],
+    env: dict[str, str],
+    timeout: float,
+    box: Container | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
-    """Run ``_probe.py`` with the environment's interpreter; (result, stderr tail)."""
+    """Run ``_probe.py`` with the environment's interpreter; (result, stderr tail).
+
+    In ``box`` (the run's container) when given: the DAG files' code runs there.
+    """
+    command = [str(python), str(PROBE), mode, *args]
     try:
         out = subprocess.run(
-            [str(python), str(PROBE), mode, *args],
+            box.argv(command, network=True) if box is not None else command,
             capture_output=True,
             text=True,
             env=env,
             timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            cwd=box.home if box is not None else None,
         )
     except subprocess.TimeoutExpired:
         return None, f"the {mode} import did not finish within {timeout:.0f} s"
     except OSError as exc:
         raise ToolchainError(f"Cannot run `{python}`: {exc}; rebuild with `--rebuild`.") from exc
+    if box is not None and box.sandboxed and (failure := setup_error(out.stderr)):
+        raise ToolchainError(f"The sandbox for the DAG import did not start: {failure}")
     return parse_output(out.stdout), traceback_tail(out.stderr, 15)

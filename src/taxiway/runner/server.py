@@ -1,14 +1,17 @@
 """``taxiway local start``: a real Airflow (``airflow standalone``) on the project.
 
-The same cached environment as ``local test``; AIRFLOW_HOME lives next to it, one per
-project, so the metadata database and the generated login survive restarts. Airflow runs
-in its own process group: Ctrl-C (or :func:`stop`) sends SIGINT to the whole group, waits,
-then escalates, so no scheduler or API server is left behind.
+The same cached environment as ``local test``, in MWAA's order (:mod:`taxiway.runner.session`):
+the startup script first, then Airflow with its exports, in the same container (the sandbox:
+the host read-only, the project at MWAA's paths; the network and the user's home stay, as
+Airflow needs them). AIRFLOW_HOME lives next to the environment, one per project, so the
+metadata database and the generated login survive restarts. Airflow listens on 127.0.0.1
+unless told otherwise. It runs in its own process group: Ctrl-C (or :func:`stop`) sends
+SIGINT to the whole group, waits, then escalates, so no scheduler or API server is left
+behind.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -21,71 +24,78 @@ from pathlib import Path
 from typing import Any
 
 from taxiway.findings import Finding
-from taxiway.runner import imports
-from taxiway.runner.check import install_failure_finding, prepare, variables_environment
-from taxiway.runner.environment import BuiltEnv, InstallFailure
+from taxiway.runner import startup as startup_script
 from taxiway.runner.progress import Progress, quiet
 from taxiway.runner.project import Layout
+from taxiway.runner.session import Session, airflow_home, open_session
+
+__all__ = ["airflow_home", "health_url", "launch", "login", "serve", "stop", "wait_healthy"]
 
 STARTUP_TIMEOUT_SECONDS = 300.0
+DEFAULT_HOST = "127.0.0.1"
+_ALL_INTERFACES = ("0.0.0.0", "::", "")
 
 
-def airflow_home(built: BuiltEnv, layout: Layout) -> Path:
-    """One AIRFLOW_HOME per (environment, project)."""
-    digest = hashlib.sha256(str(layout.root).encode()).hexdigest()[:12]
-    home = built.root / "homes" / digest
-    home.mkdir(parents=True, exist_ok=True)
-    return home
-
-
-def health_url(port: int, airflow_major: int) -> str:
+def health_url(port: int, airflow_major: int, host: str = "localhost") -> str:
+    where = "localhost" if host in _ALL_INTERFACES else host
+    if ":" in where:
+        where = f"[{where}]"
     if airflow_major >= 3:
-        return f"http://localhost:{port}/api/v2/monitor/health"
-    return f"http://localhost:{port}/health"
+        return f"http://{where}:{port}/api/v2/monitor/health"
+    return f"http://{where}:{port}/health"
+
+
+def ui_url(port: int, host: str) -> str:
+    """The address to print: ``localhost`` for the loopback or all interfaces."""
+    where = "localhost" if host in (*_ALL_INTERFACES, "127.0.0.1", "localhost") else host
+    return f"http://{where}:{port}"
 
 
 def server_environment(
-    built: BuiltEnv,
-    layout: Layout,
-    home: Path,
+    session: Session,
     port: int,
     variables: dict[str, str] | None = None,
+    host: str = DEFAULT_HOST,
 ) -> dict[str, str]:
     """Airflow's settings for a local standalone run on the project's folders."""
-    plugins = home / "plugins"
-    if layout.plugins is not None:
-        plugins = imports.unpack_plugins(layout.plugins, home)
-    # The user's own AIRFLOW__* settings are kept: this is their local Airflow to tune.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    # 32 LocalExecutor workers (the default) swamp a laptop; MWAA's small class runs 5.
-    env.setdefault("AIRFLOW__CORE__PARALLELISM", "5")
+    env = session.environment(variables)
     env.update(
         {
-            "PATH": f"{built.bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "VIRTUAL_ENV": str(built.python.parent.parent),
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(layout.dags_folder),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            # Airflow 2's webserver and Airflow 3's API server: listen where asked only.
+            "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": host,
             "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+            "AIRFLOW__API__HOST": host,
             "AIRFLOW__API__PORT": str(port),
-            "PYTHONPYCACHEPREFIX": str(built.root / "pycache"),
         }
     )
-    env.update(variables_environment(variables or {}))  # --variables, as AIRFLOW_VAR_*
+    if session.release.airflow_major >= 3:
+        # Tasks reach the API server here; the default assumes port 8080 on localhost.
+        base = health_url(port, 3, host).split("/api/")[0]
+        env.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{base}/execution/")
     return env
 
 
 def launch(
-    built: BuiltEnv, layout: Layout, port: int, variables: dict[str, str] | None = None
+    session: Session,
+    port: int,
+    variables: dict[str, str] | None = None,
+    host: str = DEFAULT_HOST,
 ) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start ``airflow standalone``; its output goes to ``<home>/standalone.log``."""
-    home = airflow_home(built, layout)
+    """Start ``airflow standalone`` in the session's container; output to ``standalone.log``
+    in AIRFLOW_HOME (returned as a host path)."""
+    home = session.home
+    # Left by an earlier start: in the sandbox's own PID namespace their numbers are soon
+    # some other process of the next start's, and Airflow 2's webserver then waits for
+    # "itself" forever. Nothing else runs from this home (the port would clash first).
+    for stale in (*home.glob("airflow-*.pid"), home / "gunicorn.ctl"):
+        stale.unlink(missing_ok=True)
     log = (home / "standalone.log").open("ab")
+    command = [str(session.built.bin / "airflow"), "standalone"]
     proc = subprocess.Popen(
-        [str(built.bin / "airflow"), "standalone"],
-        env=server_environment(built, layout, home, port, variables),
+        session.box.argv(command, network=True),
+        env=server_environment(session, port, variables, host),
         cwd=home,
+        stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -174,23 +184,44 @@ def serve(
     on_findings: Callable[[list[Finding]], int] = lambda _: 1,
     layout: Layout | None = None,
     variables: dict[str, str] | None = None,
+    host: str = DEFAULT_HOST,
+    startup_mode: str = "sandbox",
+    startup_network: bool = False,
+    startup_timeout: float = startup_script.MWAA_TIMEOUT_SECONDS,
 ) -> int:
-    """Build or reuse the environment, run Airflow until Ctrl-C; return an exit code."""
-    layout, spec, built, findings, _ = prepare(
-        project_dir, mwaa_version, python, cache, rebuild, progress, layout
-    )
-    if isinstance(built, InstallFailure):
-        requirements = (
-            layout.rel(layout.requirements) if layout.requirements else "requirements.txt"
-        )
-        return on_findings([*findings, install_failure_finding(built, spec, requirements)])
-    if findings:
-        on_findings(findings)
+    """Build or reuse the environment, run startup, run Airflow until Ctrl-C; an exit code."""
+    with open_session(
+        project_dir,
+        mwaa_version,
+        python,
+        cache,
+        rebuild,
+        progress,
+        layout,
+        startup_mode,
+        startup_network,
+        startup_timeout,
+    ) as session:
+        if not isinstance(session, Session):
+            return on_findings(session)
+        if session.findings:
+            on_findings(session.findings)
+        return _run(session, port, variables, host, progress)
+
+
+def _run(
+    session: Session,
+    port: int,
+    variables: dict[str, str] | None,
+    host: str,
+    progress: Progress,
+) -> int:
     previous = _stop_on_signals()
-    proc, home = launch(built, layout, port, variables)
-    progress(f"Starting Airflow {mwaa_version} (standalone); log: {home / 'standalone.log'}")
+    proc, home = launch(session, port, variables, host)
+    version = session.release.version
+    progress(f"Starting Airflow {version} (standalone); log: {home / 'standalone.log'}")
     try:
-        url = health_url(port, spec.release.airflow_major)
+        url = health_url(port, session.release.airflow_major, host)
         if not wait_healthy(url, proc, STARTUP_TIMEOUT_SECONDS):
             stop(proc)
             tail = (home / "standalone.log").read_text(errors="replace").splitlines()[-20:]
@@ -198,7 +229,8 @@ def serve(
             return 1
         credentials = login(home)
         who = f"user `{credentials[0]}`, password `{credentials[1]}`" if credentials else "none"
-        progress(f"Airflow UI: http://localhost:{port}  login: {who}  (Ctrl-C stops it)")
+        where = " (all interfaces)" if host in _ALL_INTERFACES else ""
+        progress(f"Airflow UI: {ui_url(port, host)}{where}  login: {who}  (Ctrl-C stops it)")
         proc.wait()
         return 0 if proc.returncode in (0, -signal.SIGINT) else 1
     except KeyboardInterrupt:

@@ -74,6 +74,18 @@ def essentials_text(release: MwaaRelease) -> str:
     return "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
 
 
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)")
+
+
+def requirement_name(line: str) -> str | None:
+    """The canonical package name of a requirements line (None: comment, option, URL)."""
+    text = line.split(" #", 1)[0].strip()
+    if not text or text.startswith(("#", "-")) or "://" in text.split("@", 1)[0]:
+        return None
+    m = _REQUIREMENT.match(text)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else None
+
+
 def has_constraint_line(text: str) -> bool:
     """True when a requirements text carries its own ``-c``/``--constraint`` line."""
     return any(_CONSTRAINT_OPT.match(line.split("#", 1)[0]) for line in text.splitlines())

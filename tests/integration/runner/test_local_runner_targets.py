@@ -60,7 +60,12 @@ def test_impossible_pin_is_an_install_failure_naming_the_package(
     assert failure.code == "install-failed"
     assert failure.subject == "requirements.txt"
     assert "flask==0.12.5" in failure.message
-    assert report.env is None and report.imports is None
+    # the DAGs are still imported, in an environment without the line that does not install
+    (partial,) = [f for f in report.findings if f.code == "install-partial"]
+    assert partial.line == 3 and "flask==0.12.5" in partial.message
+    assert report.env is not None and report.env.partial is not None
+    assert report.env.partial.left_out == ((3, "flask==0.12.5"),)
+    assert report.imports is not None
 
 
 def test_plugin_with_a_bad_import_is_reported(run_local: Run, mwaa_version: str) -> None:
@@ -132,7 +137,11 @@ def test_cli_exit_codes_and_json_include_doctor_findings(run_local: Run, local_c
         timeout=600,
     )
     assert bad.returncode == 1
-    assert [f["code"] for f in json.loads(bad.stdout)["findings"]] == ["install-failed"]
+    bad_codes = [f["code"] for f in json.loads(bad.stdout)["findings"]]
+    assert [c for c in bad_codes if c.startswith("install-")] == [
+        "install-failed",
+        "install-partial",
+    ]
 
     usage = subprocess.run(
         [*cmd, str(PROJECTS / "mixed"), "--mwaa", "9.9.9"],

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from taxiway.runner import server
-from taxiway.runner.check import prepare
-from taxiway.runner.environment import BuiltEnv
+from taxiway.runner.session import Session, open_session
 
 pytestmark = pytest.mark.integration
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"
@@ -50,30 +49,46 @@ def _dag_ids(port: int, major: int, user: str, password: str) -> list[str]:
         return [d["dag_id"] for d in json.loads(resp.read())["dags"]]
 
 
-def test_start_serves_the_project_dags_and_stops_every_process(local_cache: Path) -> None:
+def _listening(port: int) -> set[str]:
+    """The local addresses a TCP port listens on (/proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_start_runs_startup_first_serves_the_dags_on_loopback_and_stops_everything(
+    local_cache: Path,
+) -> None:
     mwaa_version, major = "3.3.1", 3
-    layout, _, built, findings, _ = prepare(
-        PROJECTS / "plugin_error", mwaa_version, cache=local_cache
-    )
-    assert isinstance(built, BuiltEnv), built
-    assert findings == []
     port = _free_port()
-    proc, home = server.launch(built, layout, port)
-    try:
-        assert server.wait_healthy(server.health_url(port, major), proc, 240), (
-            home / "standalone.log"
-        ).read_text()[-3000:]
-        credentials = server.login(home)
-        assert credentials is not None and credentials[0] == "admin"
-        deadline = time.monotonic() + 120
-        ids: list[str] = []
-        while time.monotonic() < deadline and "good" not in ids:
-            ids = _dag_ids(port, major, *credentials)
-            time.sleep(2)
-        assert ids == ["good"]
-    finally:
-        t_stop = time.monotonic()
-        server.stop(proc)
+    with open_session(PROJECTS / "startup_sandbox", mwaa_version, cache=local_cache) as session:
+        assert isinstance(session, Session), session
+        assert session.box.sandboxed
+        assert {f.code for f in session.findings} >= {"startup-ok", "startup-system-packages"}
+        proc, home = server.launch(session, port)
+        try:
+            assert server.wait_healthy(server.health_url(port, major, "127.0.0.1"), proc, 240), (
+                home / "standalone.log"
+            ).read_text()[-3000:]
+            assert _listening(port) == {"0100007F"}  # 127.0.0.1 only, not every interface
+            credentials = server.login(home)
+            assert credentials is not None and credentials[0] == "admin"
+            deadline = time.monotonic() + 120
+            ids: list[str] = []
+            while time.monotonic() < deadline and "reads_startup" not in ids:
+                ids = _dag_ids(port, major, *credentials)
+                time.sleep(2)
+            # the DAG imports only with what startup.sh exported: Airflow's DAG processor
+            # got the exports
+            assert ids == ["reads_startup"]
+        finally:
+            t_stop = time.monotonic()
+            server.stop(proc)
     stop_seconds = time.monotonic() - t_stop
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # no scheduler, API server or worker left behind

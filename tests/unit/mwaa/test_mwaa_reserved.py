@@ -9,6 +9,7 @@ from pathlib import Path
 
 from taxiway import mwaa
 from taxiway.doctor.startup import check_startup
+from taxiway.runner import sandbox
 from taxiway.runner import startup as local_startup
 
 VENV_BIN = Path(sys.executable).parent
@@ -55,7 +56,13 @@ def test_both_tools_report_the_same_exports_of_one_script(tmp_path: Path) -> Non
     script.write_text("#!/bin/bash\n" + exports, encoding="utf-8")
     doctor = check_startup(script, mwaa.release("2.11.2"))
     assert sorted(f.subject for f in doctor if f.code == "reserved-env-var") == sorted(DISPUTED)
-    result = local_startup.run_startup(script, VENV_BIN, "2.11.2", timeout=30)
+    (tmp_path / "dags").mkdir()
+    parts = {"dags": tmp_path / "dags", "startup": script}
+    venv = VENV_BIN.parent
+    home = sandbox.interpreter_home(venv)
+    readable = (venv, home) if home is not None else (venv,)
+    with sandbox.container(parts, sandboxed=True, readable=readable) as box:
+        result = local_startup.run_startup(box, VENV_BIN, "2.11.2", timeout=30)
     runner = local_startup.startup_findings(result, "startup.sh", 30)
     reserved = sorted(f.subject for f in runner if f.code == "startup-reserved-variable")
     assert reserved == sorted(DISPUTED)
