@@ -5,9 +5,11 @@
     spark-submit --py-files taxiway_jobs.zip curate_spark.py \\
         --root s3://my-lake/prod --from 2026-11-23T05 --to 2026-11-23T05 --lookback-days 7
 
-Same layout, rules, counts and manifests as ``taxiway run`` (see ``docs/spark.md``). Reads
-with Spark itself (``binaryFiles``: whole files, so line numbers are exact and a truncated
-gzip is one ``corrupt-file`` reject), writes through the Hadoop FileSystem of ``--root``
+Same layout, rules, counts and manifests as ``taxiway run`` (see ``docs/spark.md``). One
+path, the one the EMR step runs: :mod:`taxiway.jobs.native` reads the lines with Spark's
+text source (one task per file, so line numbers are exact; a truncated gzip is one
+``corrupt-file`` reject) and types the plain ones with Spark SQL, the Python rules decide
+only the rest; the shuffles are sized to the input. Writes through the Hadoop FileSystem of ``--root``
 (``s3://`` on EMR, ``file://``, or a plain local path). Nothing is published before the
 counts add up; each output file is then moved into place in one step (an S3 object appears
 whole or not at all; a local rename is atomic).
@@ -126,7 +128,6 @@ def run(
     landing: Any = None,
     topics_dir: str = contract.LANDING_TOPICS,
     future_hours: int = FUTURE_TOLERANCE_HOURS,
-    classify: str = "python",
     before_publish: Callable[[], None] | None = None,
 ) -> Manifest:
     """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
@@ -154,11 +155,9 @@ def run(
         for name in names(landing, folder, "*.json*"):
             if name.endswith((".json.gz", ".json")):
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
-    if classify == "native":  # Spark reads the lines; Spark SQL types the plain ones
-        classified, cached = native.classify_files_native(spark, files, lookback_days, future_hours)
-    else:  # the Python rules for every line (cached: they run once, not once per action)
-        classified = spark_core.classify_files_frame(spark, files, lookback_days, future_hours)
-        cached = [classified.persist()]
+    # Spark reads the lines and Spark SQL types the plain ones; the Python rules see only
+    # the rest (rejects, odd but valid lines); each line is parsed once, then cached
+    classified, cached = native.classify_files_native(spark, files, lookback_days, future_hours)
     tmp, committed = f"{TMP}/{run_id}", False
     try:
         run_keys = {contract.format_hour(h) for h in hours}
@@ -286,13 +285,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
     ap.add_argument("--lookback-days", type=int, default=7, help="late-event lookback (7)")
-    ap.add_argument(
-        "--classify",
-        choices=("native", "python"),
-        default="python",
-        help="python: the Python rules for every line (default); native: Spark reads the "
-        "lines and types plain ones with Spark SQL, the Python rules see only the rest",
-    )
     ap.add_argument("--topic", default="events", help="Kafka topic folder (events)")
     ap.add_argument("--run-id", help="run id (default: a new timestamped id)")
     ap.add_argument("--master", help="Spark master, e.g. local[2] (default: spark-submit's)")
@@ -326,11 +318,6 @@ def main(argv: list[str] | None = None) -> int:
     lock.acquire(on_wait=waiting)
     try:
         spark = spark_core.session(args.master)
-        if spark.sparkContext.master.startswith("local"):  # a laptop or a test: small tasks
-            spark.conf.set(
-                "spark.sql.shuffle.partitions",
-                spark_core.LOCAL_CONF["spark.sql.shuffle.partitions"],
-            )
         store = store_for(spark, args.root)
         landing = store_for(spark, args.landing_root) if args.landing_root else store
         topics_dir = args.topics_dir or ("topics" if args.landing_root else "landing/topics")
@@ -344,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
             landing=landing,
             topics_dir=topics_dir.strip("/"),
             future_hours=args.future_tolerance_hours,
-            classify=args.classify,
             before_publish=lock.check,
         )
     finally:

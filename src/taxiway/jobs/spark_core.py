@@ -3,10 +3,11 @@
 Imports only pyspark, the standard library and :mod:`taxiway.jobs.event_rules`, and keeps
 to Spark 3.5 / Python 3.9 APIs (EMR 7), so the EMR job can ship it in a small zip.
 
-Why the rules run as Python over an RDD (not Spark SQL JSON functions, not Arrow UDFs):
-Spark's JSON functions coerce types silently and cannot tell "absent" from "null" or a
-number from a string, so DuckDB's reason codes could not be reproduced; an RDD of plain
-tuples needs neither pandas nor pyarrow on the cluster's workers.
+Why the Python rules run over an RDD (not Arrow UDFs) for the lines Spark SQL cannot
+decide (:mod:`taxiway.jobs.native`; every line in ``SparkEngine``'s default): Spark's JSON
+functions coerce types silently and cannot tell "absent" from "null" or a number from a
+string, so DuckDB's reason codes could not be reproduced; an RDD of plain tuples needs
+neither pandas nor pyarrow on the cluster's workers.
 
 The steps after classifying (:func:`survey`, :func:`mark_new`, :func:`tally`, the two
 writes) are the same for every way of classifying, and each is one pass over the cached
@@ -129,37 +130,6 @@ def classify_lines_frame(
     rdd = lines.rdd.mapPartitions(run)
     if extra:
         rdd = rdd.union(spark.sparkContext.parallelize(extra, 1))
-    return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
-
-
-def classify_files_frame(
-    spark: Any,
-    files: dict[str, tuple[str, datetime]],
-    lookback_days: int,
-    future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
-) -> Any:
-    """Read landing files with Spark (``binaryFiles``) and classify every line.
-
-    ``files`` maps a file's URI (``s3://bucket/key``, ``file:///...`` or a plain path) to
-    (the name recorded as ``source_file``, landing hour). Spark hands each file back under
-    its qualified URI, so files are matched by path component; the URIs themselves are what
-    Spark reads (a bare path would resolve against ``fs.defaultFS``: HDFS on EMR). Whole files go to one task each, so line
-    numbers are exact and a truncated gzip becomes one ``corrupt-file`` row.
-    """
-    from urllib.parse import urlparse
-
-    if not files:
-        return spark.createDataFrame([], row_schema())
-    sc = spark.sparkContext
-    paths = ",".join(sorted(files))
-    by_path = {urlparse(uri).path: value for uri, value in files.items()}
-    parts = max(sc.defaultParallelism, min(len(files), 4 * sc.defaultParallelism))
-
-    def run(item: tuple[str, bytes]) -> Any:
-        name, hour = by_path[urlparse(item[0]).path]
-        return event_rules.classify_file(name, hour, bytes(item[1]), lookback_days, future_hours)
-
-    rdd = sc.binaryFiles(paths, minPartitions=parts).flatMap(run)
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
 
 
