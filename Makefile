@@ -5,6 +5,8 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PYTHON ?= python3
 SYNC := $(UV) sync --all-extras --frozen
+# both cores (pytest-xdist); a module's tests stay on one worker, sharing its fixtures
+PYTEST := $(UV) run pytest -q -n $(or $(JOBS),2) --dist loadfile
 
 .PHONY: help uv sync demo dashboard airflow test unit integration bench lint fmt clean
 
@@ -24,6 +26,13 @@ uv: $(UV)
 
 sync: uv
 	$(SYNC)
+	@# bubblewrap: the sandbox `taxiway local` runs startup scripts in (Linux only; tests need it)
+	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null; then \
+	  echo "Installing bubblewrap (the sandbox of taxiway local)"; \
+	  { apt-get install -y -qq bubblewrap || sudo -n apt-get install -y -qq bubblewrap || \
+	    { apt-get update -qq && apt-get install -y -qq bubblewrap; }; } >/dev/null 2>&1 || \
+	  { echo "error: could not install bubblewrap; run \`sudo apt-get install -y bubblewrap\` (Fedora, Amazon Linux: \`sudo dnf install -y bubblewrap\`) and make again" >&2; exit 1; }; \
+	fi
 
 demo: sync
 	$(UV) run taxiway demo
@@ -39,6 +48,7 @@ lint: sync
 	$(UV) run ruff check src tests benchmarks dags
 	$(UV) run ruff format --check src tests benchmarks dags
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 fmt: sync
 	$(UV) run ruff check --fix src tests benchmarks dags
@@ -46,13 +56,13 @@ fmt: sync
 	command -v terraform >/dev/null && terraform fmt -recursive infra/terraform || true
 
 test: lint
-	$(UV) run pytest -q tests
+	$(PYTEST) tests
 
 unit: sync
-	$(UV) run pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 integration: sync
-	$(UV) run pytest -q tests/integration
+	$(PYTEST) tests/integration
 
 # every benchmark runs; the target fails at the end if any missed its DESIGN.md target
 bench: sync
