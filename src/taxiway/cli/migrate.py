@@ -1,6 +1,6 @@
-"""`taxiway migrate`: codemods that move DAGs onto MWAA (``migrate livy``).
+"""`taxiway migrate`: codemods that move DAGs onto MWAA (``migrate livy``, ``migrate oracle``).
 
-libcst is imported inside the command, so ``taxiway --help`` stays fast.
+libcst and sqlglot are imported inside the commands, so ``taxiway --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from taxiway.cli import render
 from taxiway.cli.render import OutputFormat
 
 app = typer.Typer(
-    help="Rewrite DAG code for MWAA: Livy Spark submissions -> EMR steps.",
+    help="Rewrite DAG code for MWAA: Livy Spark submissions -> EMR steps, Oracle SQL -> Athena.",
     no_args_is_help=True,
 )
 
@@ -77,5 +77,89 @@ def livy(
             )
         else:
             render.info(f"No LivyOperator call to rewrite in {len(report.results)} file(s).")
+    code = render.print_findings(report.findings, fmt, title, extra=report.to_dict())
+    raise typer.Exit(code)
+
+
+@app.command("oracle")
+def oracle(
+    project: Path = typer.Argument(
+        ..., metavar="PROJECT", help="Airflow project folder (its dags/ is scanned) or a DAG file."
+    ),
+    connections: list[Path] = typer.Option(
+        [],
+        "--connections",
+        metavar="FILE",
+        help="`airflow connections export` output (json, yaml or env); repeatable. "
+        "AIRFLOW_CONN_* variables are read too.",
+    ),
+    database: str | None = typer.Option(
+        None, "--database", help="Athena database of the rewritten tasks (needed with --write)."
+    ),
+    output_location: str | None = typer.Option(
+        None, "--output-location", help="s3:// prefix for query results (`output_location`)."
+    ),
+    workgroup: str | None = typer.Option(
+        None, "--workgroup", help="Athena workgroup (default: the operator's, `primary`)."
+    ),
+    iceberg: bool = typer.Option(
+        False,
+        "--iceberg",
+        help="Target tables are Iceberg: convert MERGE/UPDATE/DELETE (for review) "
+        "instead of refusing them.",
+    ),
+    write: bool = typer.Option(False, "--write", help="Change the files (default: diff)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+) -> None:
+    """Rewrite Oracle SQL tasks into `AthenaOperator` tasks where the meaning is kept.
+
+    Finds OracleOperator tasks, SQL operators on connections of type oracle and OracleHook
+    use; converts each statement (sqlglot plus taxiway's rules) or refuses it naming the
+    construct and line. Prints a diff unless --write is given. Exit 0: nothing refused;
+    1: refusals or errors; 2: could not run.
+    """
+    import os
+
+    from taxiway.extras import require
+
+    require("sqlglot")
+    from taxiway.migrate.oracle.rewrite import AthenaTarget
+    from taxiway.migrate.oracle.runner import load_connections, migrate_project
+
+    types = load_connections(connections, os.environ)
+    target = AthenaTarget(database, output_location, workgroup)
+    report = migrate_project(project, types, target, write=write, iceberg=iceberg)
+    title = "taxiway migrate oracle"
+    counts = report.counts()
+    if fmt is OutputFormat.text:
+        if not write and report.changes:
+            render.raw(report.diff())
+        rows = [
+            (
+                t.task.task_id,
+                t.task.operator,
+                t.outcome.value + (" (rewritten)" if t.rewritten and write else ""),
+                len(t.task.statements),
+                f"{t.task.file}:{t.task.line}",
+            )
+            for t in report.tasks
+        ]
+        if rows:
+            render.show(
+                render.table(
+                    f"{counts['tasks']['found']} Oracle task(s) in {report.files_scanned} file(s)",
+                    ("task", "operator", "outcome", "statements", "where"),
+                    rows,
+                )
+            )
+        s, k = counts["statements"], counts["tasks"]
+        render.info(
+            f"tasks: {k['found']} found, {k['converted']} converted, {k['review']} review, "
+            f"{k['refused']} refused, {k['rewritten']} "
+            + ("rewritten" if write else "to rewrite (pass --write to apply)")
+            + f"; statements: {s['found']} found, {s['converted']} converted, "
+            f"{s['review']} review, {s['refused']} refused; OracleHook uses: "
+            f"{counts['hooks']['found']}"
+        )
     code = render.print_findings(report.findings, fmt, title, extra=report.to_dict())
     raise typer.Exit(code)
