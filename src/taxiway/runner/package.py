@@ -6,8 +6,15 @@ requirements file then says ``--no-index --find-links /usr/local/airflow/plugins
 wheels must be for MWAA's machine (Amazon Linux, x86_64, glibc 2.34, the target's Python),
 never the host's: on an Apple Silicon laptop a plain ``pip download`` fetches arm64 macOS
 wheels that MWAA cannot use. pip's ``--platform``/``--python-version`` with
-``--only-binary=:all:`` resolves for that target, and fails for a package that has no
+``--only-binary=:all:`` then fetch for that target, and fail for a package that has no
 such wheel, which is exactly what MWAA would hit.
+
+Only what the image lacks goes in the zip. A provider depends on ``apache-airflow``, so a
+plain ``pip download`` of it fetches Airflow's whole tree, and fails on the image's own
+sdist-only pins (``dill==0.3.1.1``) although MWAA never installs them again. So the set
+is resolved first, as the doctor's ``--resolve`` does (uv, MWAA's Python and platform,
+the image's pins), every distribution the image already has at that version is dropped,
+and the rest is downloaded with ``--no-deps``.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from taxiway import mwaa
+from taxiway.doctor.requirements import parse_requirements
+from taxiway.doctor.resolve import resolve_set
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.findings import Finding, Severity
-from taxiway.runner import environment, target
+from taxiway.runner import target
 from taxiway.runner.interpreters import uv_bin, uv_env
 from taxiway.runner.progress import Progress, quiet
 from taxiway.runner.project import find_layout
@@ -33,6 +42,7 @@ from taxiway.runner.target import MWAA_PLUGINS_DIR
 PLATFORMS = ("manylinux_2_34_x86_64", "manylinux2014_x86_64")
 _NO_MATCH = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]*)")
 _OPTION = re.compile(r"^\s*-")
+_NOISE = re.compile(r"^\s*(WARNING: Location '.*' is ignored|Collecting |Downloading |\s*━)")
 
 
 @dataclass
@@ -66,7 +76,7 @@ def pip_download_command(
         "download",
         "--disable-pip-version-check",
     ]
-    cmd += ["-r", str(requirements)]
+    cmd += ["-r", str(requirements), "--no-deps"]
     for path in constraints:
         cmd += ["-c", str(path)]
     for platform in PLATFORMS:
@@ -124,16 +134,26 @@ def package_requirements(
     if spec.user is None:
         raise UsageError(f"`{layout.requirements}` lists no requirement; nothing to package.")
     requirements_out = requirements_out or out.with_name("requirements.txt")
+    progress(f"Resolving for MWAA {release.version} (CPython {release.python}, manylinux x86_64)")
+    resolve_findings, resolved = resolve_set(parse_requirements(layout.requirements), release)
+    if resolved is None:
+        result.findings += resolve_findings
+        return result
+    wanted = sorted(f"{n}=={v}" for n, v in resolved.items() if release.builtins.get(n) != v)
+    if not wanted:
+        raise UsageError(
+            f"Everything `{layout.requirements}` asks for is already in MWAA "
+            f"{release.version}'s image; there is nothing to package."
+        )
     with tempfile.TemporaryDirectory(prefix="taxiway-package-") as tmp:
         work = Path(tmp)
-        constraints, essentials, requirements = environment.write_inputs(spec, work / "inputs")
-        assert requirements is not None  # spec.user is set
-        extra = [constraints] if spec.user.add_mwaa_constraints else []
+        pinned = work / "resolved.txt"
+        pinned.write_text("\n".join(wanted) + "\n", encoding="utf-8")
         wheels_dir = work / "wheels"
-        cmd = pip_download_command(release, requirements, [essentials, *extra], wheels_dir)
+        cmd = pip_download_command(release, pinned, [], wheels_dir)
         progress(
-            f"Downloading wheels for manylinux x86_64 / CPython {release.python} "
-            f"(MWAA {release.version})"
+            f"Downloading {len(wanted)} wheel(s) the image lacks for manylinux x86_64 / "
+            f"CPython {release.python} (MWAA {release.version})"
         )
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, env=uv_env(), timeout=1800)
@@ -170,7 +190,9 @@ def package_requirements(
 def _failure_findings(output: str, release: mwaa.MwaaRelease) -> list[Finding]:
     missing = missing_wheels(output)
     if not missing:
-        tail = "\n".join(ln for ln in output.strip().splitlines() if ln.strip())[-2000:]
+        # pip's own lines, without its notes on index locations of the host's pip config
+        lines = [ln for ln in output.strip().splitlines() if ln.strip() and not _NOISE.match(ln)]
+        tail = "\n".join(lines)[-2000:]
         return [
             Finding(
                 code="download-failed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from taxiway import mwaa
 from taxiway.findings import Severity
 from taxiway.runner.check import local_test
 from taxiway.runner.package import package_requirements
@@ -86,3 +88,29 @@ def test_packaged_wheels_install_offline_like_mwaa(tmp_path: Path, local_cache: 
     errors = [f for f in report.findings if f.severity is Severity.ERROR]
     (failure,) = [f for f in errors if f.code == "install-failed"]
     assert "ujson" in failure.message
+
+
+@pytest.mark.parametrize("version", ["2.10.3", "3.0.6"])
+def test_providers_package_without_what_the_image_has(tmp_path: Path, version: str) -> None:
+    """A provider depends on apache-airflow: only what MWAA's image lacks goes in the zip
+    (Airflow's own tree, with its sdist-only pins such as dill, stays out)."""
+    project = tmp_path / "providers"
+    (project / "dags").mkdir(parents=True)
+    (project / "requirements.txt").write_text(
+        "apache-airflow-providers-snowflake\n"
+        "apache-airflow-providers-oracle\n"
+        "apache-airflow-providers-ssh\n"
+    )
+    result = package_requirements(project, version, tmp_path / "out" / "plugins.zip")
+    assert [f.code for f in result.findings] == ["package-written"], result.findings
+    release = mwaa.release(version)
+    names = zipfile.ZipFile(tmp_path / "out" / "plugins.zip").namelist()
+    dists = {re.sub(r"[-_.]+", "-", n.split("-", 1)[0]).lower(): n for n in names}
+    for provider in ("snowflake", "oracle", "ssh"):
+        wheel = dists[f"apache-airflow-providers-{provider}"]
+        # at the version MWAA's constraints fix
+        assert release.constraints[f"apache-airflow-providers-{provider}"] in wheel
+    assert {"oracledb", "paramiko", "snowflake-connector-python"} <= set(dists)
+    assert "apache-airflow" not in dists and "dill" not in dists
+    # nothing the image already has at that version
+    assert [n for n in dists if n in release.builtins] == []
