@@ -477,7 +477,20 @@ def local_test(
 
 
 def environment_finding(built: BuiltEnv, mwaa_version: str, python: str) -> Finding:
-    """``environment-reused`` or ``environment-built``: where and how long."""
+    """``environment-reused`` or ``environment-built``: where and how long, and which of
+    the image's built-ins could not be installed on this machine."""
+    missing = built.image_missing()
+    if missing:
+        return Finding(
+            code="image-incomplete",
+            severity=Severity.WARNING,
+            subject=f"mwaa {mwaa_version} / python {python}",
+            message=f"The environment {built.root} lacks {len(missing)} of MWAA "
+            f"{mwaa_version}'s built-in packages, which did not install here: "
+            f"{', '.join(missing)}. A DAG importing them fails here and not on MWAA.",
+            hint="Install what they need to build (e.g. PostgreSQL's pg_config for "
+            "psycopg2), then run with `--rebuild`.",
+        )
     return Finding(
         code="environment-reused" if built.cached else "environment-built",
         severity=Severity.INFO,

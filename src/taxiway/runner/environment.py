@@ -37,9 +37,16 @@ from typing import Any
 from taxiway.errors import ToolchainError, UsageError
 from taxiway.runner.interpreters import uv_bin, uv_env
 from taxiway.runner.progress import Progress, quiet
-from taxiway.runner.target import MWAA_PLUGINS_DIR, PLUGINS_PLACEHOLDER, EnvSpec, data_text
+from taxiway.runner.target import (
+    MWAA_PLUGINS_DIR,
+    PLUGINS_PLACEHOLDER,
+    EnvSpec,
+    data_text,
+    requirement_name,
+)
 
 MARKER = "taxiway-env.json"
+IMAGE_FILE = "image-requirements.txt"  # the image's other built-ins (see install_commands)
 LAST_USED = "last-used"
 USES = "uses"
 
@@ -58,6 +65,13 @@ class BuiltEnv:
     seconds: float
     partial: Partial | None = None
 
+    def image_missing(self) -> list[str]:
+        """The image's built-ins that did not install on this machine (see ``ensure``)."""
+        marker = self.root / MARKER
+        if not marker.is_file():
+            return []
+        return list(json.loads(marker.read_text(encoding="utf-8")).get("image_missing") or [])
+
     @property
     def bin(self) -> Path:
         return self.python.parent
@@ -65,7 +79,7 @@ class BuiltEnv:
 
 @dataclass(frozen=True)
 class InstallFailure:
-    """uv could not install; ``step`` is "airflow" or "requirements"."""
+    """uv could not install; ``step`` is "airflow", "image" or "requirements"."""
 
     step: str
     command: list[str]
@@ -220,10 +234,26 @@ def write_inputs(spec: EnvSpec, root: Path) -> tuple[Path, Path, Path | None]:
 
 
 def install_commands(spec: EnvSpec, root: Path, python: Path) -> list[tuple[str, list[str]]]:
-    """The uv commands, in order: Airflow and providers, then the user's requirements."""
+    """The uv commands, in order: Airflow and providers, the image's other built-ins,
+    then the user's requirements."""
     constraints, essentials, requirements = write_inputs(spec, root)
     common = ["pip", "install", "--no-config", "--python", str(python)]
     steps = [("airflow", [*common, *spec.base, "-c", str(constraints)])]
+    if spec.image:
+        image = root / IMAGE_FILE
+        image.write_text("\n".join(spec.image) + "\n", encoding="utf-8")
+        # the image's own pins win over the constraints file (older images differ: boto3)
+        pins = {
+            name: line
+            for line in spec.constraints.splitlines()
+            if (name := requirement_name(line)) is not None
+        }
+        pins.update({name: f"{name}=={v}" for name, v in spec.release.builtins.items()})
+        image_constraints = root / "image-constraints.txt"
+        image_constraints.write_text(
+            "".join(f"{line}\n" for _, line in sorted(pins.items())), encoding="utf-8"
+        )
+        steps.append(("image", [*common, "-r", str(image), "-c", str(image_constraints)]))
     if requirements is not None:
         user = [*common, "-r", str(requirements), "-c", str(essentials)]
         if spec.user is not None and spec.user.add_mwaa_constraints:
@@ -271,19 +301,25 @@ def ensure(
                 f"{resolver_message(out.stderr)}"
             )
         left: Partial | None = None
+        image_missing: list[str] | None = None
         for step, args in install_commands(spec, root, python):
-            label = (
-                f"Installing apache-airflow {spec.release.version} and "
-                f"{len(spec.base) - 1} MWAA providers"
-                if step == "airflow"
-                else "Installing requirements.txt the way MWAA does"
-            )
+            label = {
+                "airflow": f"Installing apache-airflow {spec.release.version} and "
+                f"{len(spec.base) - 1} MWAA providers",
+                "image": f"Installing the image's {len(spec.image)} other built-in packages",
+            }.get(step, "Installing requirements.txt the way MWAA does")
             progress(label)
             step_started = time.perf_counter()
             out = _run_uv(args)
             if out.returncode != 0:
                 progress(f"  failed after {time.perf_counter() - step_started:.1f} s")
                 failure = InstallFailure(step, [uv_bin(), *args], resolver_message(out.stderr))
+                if step == "image":
+                    # one that does not build here (psycopg2 without pg_config) must not
+                    # cost the environment: the rest is installed and the gap recorded
+                    image_missing = _image_without(root, args, failure, progress)
+                    if image_missing is not None:
+                        continue
                 if partial and step == "requirements":
                     left = _leave_out(root, args, failure, progress)
                 if left is None:
@@ -305,10 +341,27 @@ def ensure(
             "built_at": time.time(),
             "build_seconds": round(seconds, 2),
             "partial": left.to_json() if left is not None else None,
+            "image_missing": image_missing or [],
         }
         (root / MARKER).write_text(json.dumps(info, indent=2), encoding="utf-8")
         touch_used(root)
         return BuiltEnv(root, python, cached=False, seconds=seconds, partial=left)
+
+
+def _image_without(
+    root: Path, args: list[str], failure: InstallFailure, progress: Progress
+) -> list[str] | None:
+    """Install the image's built-ins without those uv names; None when that fails too."""
+    from taxiway.runner.partial import install_partially
+
+    left = install_partially(
+        root / IMAGE_FILE, failure.message, lambda: _run_uv(args), resolver_message
+    )
+    if left is None:
+        return None
+    names = [text for _, text in left]
+    progress(f"  MWAA's image has {', '.join(names)}; not installable here, left out")
+    return names
 
 
 def _leave_out(

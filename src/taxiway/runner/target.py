@@ -59,6 +59,17 @@ def base_requirements(release: MwaaRelease) -> list[str]:
     return reqs
 
 
+def image_requirements(release: MwaaRelease) -> list[str]:
+    """The image's other built-in packages (boto3's async twin, filelock, virtualenv, ...)
+    at MWAA's versions: a DAG may import them with no requirements line, and an offline
+    requirements file (``--no-index``) relies on them being there, as on MWAA."""
+    return sorted(
+        f"{name}=={version}"
+        for name, version in release.builtins.items()
+        if name != "apache-airflow" and not name.startswith("apache-airflow-providers-")
+    )
+
+
 def constraints_text(release: MwaaRelease) -> str:
     """MWAA's copy of the Airflow constraints; else the pins we know (older versions)."""
     text = data_text(release.version, "airflow_constraints.txt")
@@ -161,6 +172,7 @@ class EnvSpec:
     python: str  # the interpreter's full version, "3.12.1"
     interpreter: str  # its path
     base: tuple[str, ...]
+    image: tuple[str, ...]  # the image's other built-ins, installed after ``base``
     constraints: str
     essentials: str
     user: UserRequirements | None
@@ -176,6 +188,7 @@ class EnvSpec:
             "python": self.python,
             "interpreter": self.interpreter,
             "base": list(self.base),
+            "image": list(self.image),
             "constraints": hashlib.sha256(self.constraints.encode()).hexdigest(),
             "essentials": hashlib.sha256(self.essentials.encode()).hexdigest(),
             "user": self.user.text if self.user else None,
@@ -215,6 +228,7 @@ def env_spec(
         python=python,
         interpreter=interpreter,
         base=tuple(base_requirements(release)),
+        image=tuple(image_requirements(release)),
         constraints=constraints_text(release),
         essentials=essentials_text(release),
         user=user,

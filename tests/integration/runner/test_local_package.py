@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -15,7 +16,8 @@ import pytest
 
 from taxiway import mwaa
 from taxiway.findings import Severity
-from taxiway.runner.check import local_test
+from taxiway.runner import environment, target
+from taxiway.runner.check import environment_finding, local_test
 from taxiway.runner.package import package_requirements
 
 pytestmark = pytest.mark.integration
@@ -91,7 +93,9 @@ def test_packaged_wheels_install_offline_like_mwaa(tmp_path: Path, local_cache: 
 
 
 @pytest.mark.parametrize("version", ["2.10.3", "3.0.6"])
-def test_providers_package_without_what_the_image_has(tmp_path: Path, version: str) -> None:
+def test_providers_package_without_what_the_image_has(
+    tmp_path: Path, version: str, local_cache: Path
+) -> None:
     """A provider depends on apache-airflow: only what MWAA's image lacks goes in the zip
     (Airflow's own tree, with its sdist-only pins such as dill, stays out)."""
     project = tmp_path / "providers"
@@ -114,3 +118,45 @@ def test_providers_package_without_what_the_image_has(tmp_path: Path, version: s
     assert "apache-airflow" not in dists and "dill" not in dists
     # nothing the image already has at that version
     assert [n for n in dists if n in release.builtins] == []
+    if version != "2.10.3":
+        return
+    # and the zip installs offline on the image's built-ins, as MWAA would install it
+    shutil.copy(tmp_path / "out" / "plugins.zip", project / "plugins.zip")
+    shutil.copy(tmp_path / "out" / "requirements.txt", project / "requirements.txt")
+    (project / "dags" / "providers.py").write_text(PROVIDERS_DAG)
+    report = local_test(project, version, cache=local_cache, with_doctor=False)
+    assert [f for f in report.findings if f.severity is Severity.ERROR] == []
+    assert report.imports is not None and report.imports.dag_ids == ["uses_providers"]
+
+
+PROVIDERS_DAG = """
+from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.oracle.hooks.oracle import OracleHook  # noqa: F401
+from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook  # noqa: F401
+from airflow.providers.ssh.hooks.ssh import SSHHook  # noqa: F401
+
+with DAG("uses_providers", start_date=datetime(2024, 1, 1), schedule=None):
+    pass
+"""
+
+
+def test_an_image_package_that_does_not_install_here_is_left_out_and_said(
+    tmp_path: Path,
+) -> None:
+    """The image step installs every other built-in; one that cannot install on this
+    machine costs only itself, and the environment says which."""
+    release = mwaa.release("3.3.1")
+    spec = target.env_spec(release, sys.version.split()[0], sys.executable, None)
+    spec = dataclasses.replace(
+        spec,
+        base=("toolz==1.0.0",),
+        image=(f"filelock=={release.builtins['filelock']}", "filelock-nosuch-taxiway==1.0"),
+    )
+    built = environment.ensure(spec, tmp_path)
+    assert isinstance(built, environment.BuiltEnv), built
+    assert built.image_missing() == ["filelock-nosuch-taxiway==1.0"]
+    assert subprocess.run([str(built.python), "-c", "import filelock, toolz"]).returncode == 0
+    finding = environment_finding(built, "3.3.1", "3.12")
+    assert finding.code == "image-incomplete" and "filelock-nosuch-taxiway" in finding.message

@@ -21,9 +21,15 @@ Run = Callable[[str, str], LocalReport]
 PROJECTS = Path(__file__).resolve().parents[2] / "fixtures" / "local_projects"
 
 
+# how long a parse takes says how loaded this machine is, not what the project holds
+MACHINE_SPEED = {"dag-parse-slow"}
+
+
 def _codes(report: LocalReport, severity: Severity) -> list[tuple[str, str, int | None]]:
     return sorted(
-        (f.code, f.file or f.subject, f.line) for f in report.findings if f.severity is severity
+        (f.code, f.file or f.subject, f.line)
+        for f in report.findings
+        if f.severity is severity and f.code not in MACHINE_SPEED
     )
 
 

@@ -15,11 +15,11 @@ def test_user_requirements_get_essentials_always_and_constraints_when_missing(
     req.write_text("toolz==1.0.0\n")
     spec = target.env_spec(mwaa.release("2.11.2"), "3.12.1", "/py", req)
     steps = environment.install_commands(spec, tmp_path / "env", tmp_path / "py")
-    assert [s for s, _ in steps] == ["airflow", "requirements"]
+    assert [s for s, _ in steps] == ["airflow", "image", "requirements"]
     airflow = steps[0][1]
     assert "apache-airflow[celery,statsd]==2.11.2" in airflow
     assert airflow[airflow.index("-c") + 1] == str(tmp_path / "env" / "constraints.txt")
-    user = steps[1][1]
+    user = steps[2][1]
     constraint_files = [user[i + 1] for i, a in enumerate(user) if a == "-c"]
     assert constraint_files == [
         str(tmp_path / "env" / "essentials.txt"),
@@ -34,7 +34,7 @@ def test_own_constraint_line_replaces_mwaa_constraints_but_not_essentials(tmp_pa
     req.write_text(f"-c {url}\ntoolz==1.0.0\n")
     spec = target.env_spec(mwaa.release("2.11.2"), "3.12.1", "/py", req)
     steps = environment.install_commands(spec, tmp_path / "env", tmp_path / "py")
-    user = steps[1][1]
+    user = steps[2][1]
     assert [user[i + 1] for i, a in enumerate(user) if a == "-c"] == [
         str(tmp_path / "env" / "essentials.txt")
     ]
@@ -44,10 +44,17 @@ def test_own_constraint_line_replaces_mwaa_constraints_but_not_essentials(tmp_pa
     assert "\nFlask==2.3.3\n" in local.read_text()
 
 
-def test_no_requirements_means_one_step(tmp_path: Path) -> None:
-    spec = target.env_spec(mwaa.release("3.3.1"), "3.12.1", "/py", None)
+def test_no_requirements_means_the_image_only(tmp_path: Path) -> None:
+    release = mwaa.release("3.3.1")
+    spec = target.env_spec(release, "3.12.1", "/py", None)
     steps = environment.install_commands(spec, tmp_path / "env", tmp_path / "py")
-    assert [s for s, _ in steps] == ["airflow"]
+    assert [s for s, _ in steps] == ["airflow", "image"]
+    # every built-in of MWAA's image, each in one step at MWAA's version
+    image = (tmp_path / "env" / environment.IMAGE_FILE).read_text().split()
+    in_steps = set(image) | set(steps[0][1])
+    for name, version in release.builtins.items():
+        assert f"{name}=={version}" in in_steps or name == "apache-airflow", name
+    assert "filelock==" + release.builtins["filelock"] in image
 
 
 def test_resolver_message_starts_at_the_error() -> None:
