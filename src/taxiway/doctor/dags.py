@@ -9,6 +9,7 @@ Airflow 3 removals come from ruff's AIR3 rules (:mod:`taxiway.doctor.airflow3`).
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -146,11 +147,20 @@ def merge_air3(findings: list[Finding], air3: list[Finding]) -> list[Finding]:
         for i, f in enumerate(out)
         if f.code in ("airflow-module-missing", "airflow-name-missing")
     }
+    for i, f in enumerate(out):
+        if f.code == "airflow-name-missing":
+            # ruff names a removed name bare (`apply_defaults`): the missing names of the
+            # import are the cause of its uses too.
+            listed = f.message.partition(" is not defined in ")[0].rpartition(": ")[2]
+            for name in re.findall(r"`([^`]+)`", listed):
+                index.setdefault((f.file, name), i)
     folded: dict[int, list[Finding]] = {}
     rest = []
     for ruff in air3:
         parts = ruff.subject.split(".")
         keys = [(ruff.file, ".".join(parts[:n])) for n in range(len(parts) - 1, 0, -1)]
+        if len(parts) == 1:
+            keys = [(ruff.file, ruff.subject)]
         hit = next((index[k] for k in keys if k in index), None)
         if hit is None or out[hit].line == ruff.line:
             rest.append(ruff)
@@ -265,6 +275,8 @@ def check_dag_file(
             for f in out
         ]
     out.extend(_livy(tree, dag_file.display))
+    if context.airflow_major >= 3:
+        out.extend(runtime_removals(tree, dag_file.display))
     if not parsed_by_airflow:
         return out
     analysis = analysis or ParseTimeAnalysis({})
@@ -358,6 +370,47 @@ def _import_finding(
         display,
         ref.line,
     )
+
+
+# What a task's TaskInstance and DagRun lost in Airflow 3 (`logical_date` replaces them);
+# ruff's AIR301 sees the context keys of a `**context` task, not these attributes.
+_RUNTIME_REMOVED = ("execution_date", "next_execution_date", "prev_execution_date")
+_RUNTIME_HOLDERS = frozenset({"ti", "task_instance", "dag_run", "dagrun"})
+
+
+def runtime_removals(tree: ast.AST, display: str) -> list[Finding]:
+    """``airflow3-removed`` for ``ti.execution_date``-style reads, one per name and file."""
+    uses: dict[str, list[int]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or node.attr not in _RUNTIME_REMOVED:
+            continue
+        holder = node.value
+        if isinstance(holder, ast.Subscript) and isinstance(holder.slice, ast.Constant):
+            name = holder.slice.value  # context["ti"].execution_date
+        elif isinstance(holder, ast.Name):
+            name = holder.id
+        else:
+            continue
+        if isinstance(name, str) and name in _RUNTIME_HOLDERS:
+            uses.setdefault(f"{name}.{node.attr}", []).append(node.lineno)
+    out = []
+    for subject, lines in uses.items():
+        where = ", ".join(str(n) for n in sorted(set(lines)))
+        out.append(
+            Finding(
+                "airflow3-removed",
+                Severity.ERROR,
+                subject,
+                f"`{subject}` is removed in Airflow 3.0: a task's TaskInstance and DagRun "
+                "have no `execution_date`, so the task fails with AttributeError when it "
+                f"runs; used on line(s) {where}.",
+                "Use `logical_date` (`ti.logical_date` is `context['logical_date']`; it is "
+                "None for a manually triggered run unless one is given).",
+                display,
+                min(lines),
+            )
+        )
+    return out
 
 
 def _livy(tree: ast.AST, display: str) -> list[Finding]:

@@ -235,6 +235,8 @@ _API_HINT = (
     "the replacement) or pin the provider version that still has it."
 )
 _SHIM_DEPTH = 3
+# `airflow.providers.<family>.<name>` is the provider `apache-airflow-providers-<family>-<name>`.
+_PROVIDER_FAMILIES = frozenset({"apache", "atlassian", "cncf", "common", "dbt", "microsoft"})
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,7 @@ class ImportContext:
     installed: Installed | None = None
     image_complete: bool = True  # False: the image's package list is derived, not known
     outside_modules: frozenset[str] = frozenset()  # the project's own, outside dags/plugins
+    dags_package: str = ""  # the dags folder's own name: `dags` for `import dags.utils`
 
     def problems(self, ref: ImportRef, depth: int = 0) -> list[Problem]:
         """Why ``ref`` fails on the target (empty: it imports), shims judged by their target."""
@@ -398,7 +401,22 @@ class ImportContext:
             if providers:
                 reason += f"; `{providers[0]}` would"
         provider = providers[0] if providers else ""
-        if top in self.outside_modules and not (inst is not None and _path_requirement(inst)):
+        path_requirement = inst is not None and _path_requirement(inst)
+        if top == self.dags_package and top not in self.local_modules and not path_requirement:
+            # The project imports its dags folder by the folder's name (`from dags.utils
+            # import x`), which works where the folder's parent is on `sys.path` (a Docker
+            # image with PYTHONPATH=/opt/airflow, a test run from the repository).
+            rest = module.split(".", 1)[1] if "." in module else ""
+            return Problem(
+                "import-unavailable",
+                f"`{top}` is the dags folder itself: MWAA puts the folder on `sys.path`, not "
+                "its parent (and resets `PYTHONPATH`), so its modules import without the "
+                f"`{top}.` prefix",
+                hint=f"Import `{rest}` instead."
+                if rest
+                else "Import the folder's modules by their own names.",
+            )
+        if top in self.outside_modules and not path_requirement:
             # The project's own code, left where MWAA does not look: no installed package
             # has to be guessed at to know that this fails.
             return Problem(
@@ -410,8 +428,14 @@ class ImportContext:
             )
         if inst is None:
             return Problem("import-unavailable", reason, provider=provider)
-        if inst.unverified:
-            unknown = sorted(inst.unverified)
+        unknown = sorted(inst.unverified)
+        if top == "airflow":
+            # An Airflow provider comes only with a distribution of Airflow's ecosystem:
+            # across every version's data, no distribution without `airflow` in its name
+            # requires one (nor a provider by an extra), so an unknown `avro-python3` or
+            # `crcmod` cannot bring `apache-airflow-providers-docker`.
+            unknown = [n for n in unknown if _may_bring_providers(n)]
+        if unknown:
             names = ", ".join(f"`{n}`" for n in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
             would = f" (`{providers[0]}` provides it)" if providers and top != "airflow" else ""
             return Problem(
@@ -452,14 +476,31 @@ class ImportContext:
         data = apis(self.mwaa_version) if self.mwaa_version else None
         named = data.provider_of(module) if data is not None else None
         if named is None and self.installed is not None:
-            found = self.installed.data.providers_of(module)
+            # Only a provider's own distribution counts: the walk up the dotted name ends at
+            # `airflow`, which `apache-airflow` installs, for a provider the data lacks.
+            found = [
+                d
+                for d in self.installed.data.providers_of(module)
+                if d.startswith("apache-airflow-providers-")
+            ]
             named = found[0] if found else None
-        return named or distribution_candidates(module)[0]
+        if named is None:
+            # By the naming convention: one level below `airflow.providers` (`docker`,
+            # `standard`) unless that level is a family (`apache.beam`, `microsoft.mssql`).
+            parts = module.split(".")
+            levels = 2 if len(parts) > 3 and parts[2] in _PROVIDER_FAMILIES else 1
+            named = normalize("apache-airflow-providers-" + "-".join(parts[2 : 2 + levels]))
+        return named
 
     def unavailable_reason(self, module: str) -> str | None:
         """None when ``module`` can be imported on the target, else why not."""
         problem = self.judge(module)
         return problem.reason if problem is not None else None
+
+
+def _may_bring_providers(name: str) -> bool:
+    """Whether an unverified requirement might pull Airflow providers with it."""
+    return name == "a URL or path requirement" or "airflow" in name.lower()
 
 
 def _path_requirement(installed: Installed) -> bool:

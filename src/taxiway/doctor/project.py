@@ -23,8 +23,9 @@ from taxiway.mwaa import MwaaRelease, release
 
 # Where each part is looked for, in order: MWAA's bucket layout first, then the
 # aws-mwaa-local-runner repository's (`requirements/requirements.txt`,
-# `startup_script/startup.sh`), which is what most MWAA users have checked out.
-REQUIREMENTS = ("requirements.txt", "requirements/requirements.txt")
+# `startup_script/startup.sh`), which is what most MWAA users have checked out, then the
+# older local runner's (v1.10/2.0.2: its entrypoint installs `dags/requirements.txt`).
+REQUIREMENTS = ("requirements.txt", "requirements/requirements.txt", "dags/requirements.txt")
 STARTUP = ("startup.sh", "startup/startup.sh", "startup_script/startup.sh")
 PLUGINS_ZIP = ("plugins.zip", "plugins/plugins.zip")
 
@@ -228,6 +229,7 @@ def import_context(
         distributions=frozenset(names),
         local_modules=local,
         outside_modules=outside,
+        dags_package=dags.resolve().name if dags is not None else "",
         requirements_found=parsed is not None or requirements_found,
         mwaa_version=target.version,
         pinned=pinned,
