@@ -25,7 +25,29 @@ EXTRA_OF: dict[str, str] = {
     "boto3": "aws",
     "botocore": "aws",
     "plotly": "dashboard",
+    "confluent_kafka": "kafka",
+    "moto": "twin",
 }
+# extra -> the modules a command of it imports (checked, not imported, by :func:`need`)
+MODULES_OF: dict[str, tuple[str, ...]] = {}
+for _module, _extra in EXTRA_OF.items():
+    MODULES_OF.setdefault(_extra, ())
+    MODULES_OF[_extra] += (_module,)
+
+
+def need(*extras: str) -> None:
+    """Before any work: each extra's libraries are installed, else the install command.
+
+    ``find_spec`` looks for the module without importing it, so the check costs
+    microseconds; a command that would write 77 MB of events and then miss DuckDB
+    refuses at once instead.
+    """
+    from importlib.util import find_spec
+
+    for extra in extras:
+        for module in MODULES_OF[extra]:
+            if find_spec(module) is None:
+                raise MissingDependencyError(module, extra)
 
 
 def missing_extra(exc: ModuleNotFoundError) -> MissingDependencyError | None:

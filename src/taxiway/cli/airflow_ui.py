@@ -29,6 +29,9 @@ def airflow(
     Runs Airflow standalone (api-server, scheduler, dag-processor, triggerer), prints the URL
     and the login, and backfills taxiway_hourly over the landing hours on disk.
     """
+    from taxiway.extras import need
+
+    need("pipeline", "airflow")
     from taxiway.lake.layout import Lake
     from taxiway.ui import airflow as ui
 

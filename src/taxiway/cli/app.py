@@ -9,15 +9,18 @@ import typer
 from taxiway import __version__
 from taxiway.cli import (
     airflow_ui,
+    convert,
     dashboard,
     deploy,
     doctor,
     ingest,
+    init,
     local,
     migrate,
     pipeline,
     preflight,
     twin,
+    upgrade,
 )
 from taxiway.errors import TaxiwayError
 
@@ -27,7 +30,6 @@ app = typer.Typer(
     "plus the toolkit that gets an Airflow project onto MWAA safely.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
 _state = {"debug": False}
@@ -42,11 +44,22 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    quiet: bool = typer.Option(
+        False,
+        "--quiet",
+        "-q",
+        help="Print only errors: no progress, no info or warning findings, no summary "
+        "(the exit code is unchanged). Also accepted after any command that prints findings.",
+    ),
     version: bool = typer.Option(
         False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
+    from taxiway.cli import render
+
     _state["debug"] = debug
+    if quiet:
+        render.set_quiet(True)
 
 
 pipeline.register(app)
@@ -57,8 +70,35 @@ app.add_typer(doctor.app, name="doctor")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(local.app, name="local")
 app.add_typer(migrate.app, name="migrate")
+app.add_typer(convert.app, name="convert")
 preflight.register(app)
 twin.register(app)
+init.register(app)
+upgrade.register(app)
+
+
+def cli_command() -> typer.core.TyperGroup:
+    """The click command tree of ``app``, as users see it.
+
+    Help shows a flag as a flag (typer would print ``<bool>`` beside ``--dry-run``), and
+    help texts are plain text: rich markup would eat ``[tool.taxiway]``.
+    """
+    from rich.markup import escape
+
+    root = typer.main.get_command(app)
+
+    def visit(cmd: typer.core.TyperCommand | typer.core.TyperGroup) -> None:
+        helper = cmd.get_help_option(typer.Context(cmd))  # created once, then cached
+        for param in [*cmd.params, *([helper] if helper is not None else [])]:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+            if getattr(param, "help", None):
+                param.help = escape(param.help)  # type: ignore[attr-defined]
+        for sub in getattr(cmd, "commands", {}).values():
+            visit(sub)
+
+    visit(root)  # type: ignore[arg-type]
+    return root  # type: ignore[return-value]
 
 
 def main() -> None:
@@ -72,7 +112,7 @@ def main() -> None:
     from typer._click.exceptions import UsageError as ClickUsageError
 
     try:
-        code = app(standalone_mode=False)
+        code = cli_command().main(prog_name="taxiway", standalone_mode=False)
     except ClickUsageError as exc:  # one line, as ruff and uv print them; exit 2
         from taxiway.cli.render import fail
 

@@ -22,6 +22,9 @@ def dashboard(
 
     The page is self-contained (the chart library is inlined), so it opens without a network.
     """
+    from taxiway.extras import need
+
+    need("pipeline", "dashboard")
     from taxiway.dashboard import build
     from taxiway.lake.layout import Lake
 

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from taxiway.cli.options import QUIET
 from taxiway.errors import UsageError
 
 if TYPE_CHECKING:
     from taxiway.deploy.run import Outcome, Prepared
+    from taxiway.findings import Finding
     from taxiway.platform.deploy import PlatformPlan
 
 _ENV_HELP = "An environment of taxiway.yaml (sandbox, test, production): taxiway's own pipeline."
@@ -93,7 +95,7 @@ def _print_doctor(prepared: Prepared) -> None:
 def _print_outcome(prepared: Prepared, outcome: Outcome) -> None:
     from taxiway.cli.render import fail, info
 
-    name = prepared.name
+    name = prepared.name or "environment"
     if outcome.failed:
         fail(
             f"MWAA's update of `{name}` failed and was rolled back: {outcome.failed}. The "
@@ -116,9 +118,54 @@ def _print_outcome(prepared: Prepared, outcome: Outcome) -> None:
         info(f"done: {len(outcome.uploaded)} uploaded, {len(outcome.deleted)} deleted")
 
 
+_FORMATS = ("text", "json", "markdown", "junit", "github")
+
+
 def _check_format(fmt: str) -> None:
-    if fmt not in ("text", "json"):
-        raise UsageError(f"Unknown format `{fmt}` for `deploy`; use text or json.")
+    if fmt not in _FORMATS:
+        raise UsageError(f"Unknown format `{fmt}` for `deploy`; use {', '.join(_FORMATS)}.")
+
+
+def _as_findings(prepared: Prepared, outcome: Outcome | None) -> list[Finding]:
+    """markdown/junit/github: the doctor's findings, then the deploy's result as one."""
+    from taxiway.findings import Finding, Severity
+
+    found = list(prepared.findings or [])
+    name = prepared.name or "environment"
+    if prepared.blocked:
+        found.append(
+            Finding(
+                "deploy-blocked",
+                Severity.ERROR,
+                name,
+                f"The doctor found errors for `{name}`: nothing was uploaded.",
+                "Fix the errors above, or pass --no-doctor.",
+            )
+        )
+    elif outcome is not None and outcome.failed:
+        found.append(
+            Finding(
+                "deploy-failed",
+                Severity.ERROR,
+                name,
+                f"MWAA's update of `{name}` failed and was rolled back: {outcome.failed}",
+                "Fix the project and deploy again; the DAGs were not uploaded.",
+            )
+        )
+    else:
+        changes = len(prepared.plan.objects) - sum(
+            o.action == "unchanged" for o in prepared.plan.objects
+        )
+        found.append(
+            Finding(
+                "deploy-planned" if outcome is None else "deployed",
+                Severity.INFO,
+                name,
+                f"{changes} change(s) to `{name}`"
+                + (" planned (dry run)." if outcome is None else " applied."),
+            )
+        )
+    return found
 
 
 def _deploy_project(
@@ -212,6 +259,12 @@ def _run(
         report = deploy_report(prepared, outcome, dry_run)
         sys.stdout.write(json.dumps(wrap(report) if wrap else report, indent=2, default=str))
         sys.stdout.write("\n")
+    elif fmt != "text":
+        from taxiway.cli.render import OutputFormat, print_findings
+
+        print_findings(
+            _as_findings(prepared, outcome), OutputFormat(fmt), f"taxiway deploy {title}"
+        )
     elif outcome is not None:
         _print_outcome(prepared, outcome)
     return 1 if prepared.blocked or (outcome is not None and outcome.failed) else 0
@@ -312,8 +365,15 @@ def deploy(
         "--no-wait",
         help="Return once MWAA accepted an update; the DAG changes follow on the next deploy.",
     ),
-    fmt: str = typer.Option("text", "--format", help="text or json."),
-    requirements: Path | None = typer.Option(None, "--requirements", help="requirements.txt."),
+    fmt: str = typer.Option(
+        "text",
+        "--format",
+        help="text, json, markdown, junit or github (the doctor and the result).",
+    ),
+    quiet: bool = QUIET,
+    requirements: Path | None = typer.Option(
+        None, "--requirements", "-r", help="requirements.txt."
+    ),
     dags: Path | None = typer.Option(None, "--dags", help="The DAG folder."),
     plugins: Path | None = typer.Option(None, "--plugins", help="plugins/ folder or plugins.zip."),
     startup: Path | None = typer.Option(None, "--startup", help="The startup script."),
@@ -321,9 +381,37 @@ def deploy(
         None, "--account-id", help="With --env: the AWS account id (default: ask STS)."
     ),
     config: Path | None = typer.Option(None, "--config", help="With --env: taxiway.yaml to use."),
+    serverless: bool = typer.Option(
+        False, "--serverless", help="To MWAA Serverless: convert, upload, Create/UpdateWorkflow."
+    ),
+    run: bool = typer.Option(False, "--run", help="With --serverless: run each workflow once."),
+    bucket: str | None = typer.Option(None, "--bucket", help="With --serverless: the S3 bucket."),
+    role_arn: str | None = typer.Option(
+        None, "--role-arn", help="With --serverless: the workflows' execution role."
+    ),
+    prefix: str = typer.Option("workflows", "--prefix", help="With --serverless: the S3 prefix."),
 ) -> None:
     """Deploy an Airflow project to an MWAA environment: doctor-gated, only what changed."""
+    from taxiway.extras import need
+
+    need("aws")
     _check_format(fmt)
+    if serverless:
+        from taxiway.cli.convert import deploy_serverless
+
+        code = deploy_serverless(
+            (project or Path(".")).resolve(),
+            bucket=bucket,
+            role_arn=role_arn,
+            prefix=prefix,
+            run=run,
+            region=region,
+            profile=profile,
+            fmt=fmt,
+        )
+        raise typer.Exit(code)
+    if run:
+        raise UsageError("`--run` goes with `--serverless`.")
     if env is not None:
         given = [
             flag
@@ -382,6 +470,9 @@ def bundle(
     config: Path | None = typer.Option(None, "--config", help="taxiway.yaml to use."),
 ) -> None:
     """Build taxiway's dags folder, requirements, startup script and EMR job artifacts, offline."""
+    from taxiway.extras import need
+
+    need("aws")
     from taxiway import config as cfg
     from taxiway.cli.render import info
     from taxiway.platform.bundle import build

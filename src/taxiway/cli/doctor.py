@@ -49,6 +49,20 @@ _FORMAT = typer.Option(OutputFormat.text, "--format", help=_FORMAT_HELP)
 _SELECT = typer.Option(None, "--select", help=_SELECT_HELP)
 _IGNORE = typer.Option(None, "--ignore", help=_IGNORE_HELP)
 _QUIET = typer.Option(False, "--quiet", "-q", help=_QUIET_HELP)
+_TARGET = typer.Option(
+    "mwaa",
+    "--target",
+    help="mwaa (a provisioned environment, --mwaa's version) or mwaa-serverless (MWAA "
+    "Serverless: supported operators, ignored DAG parameters, schedules, what it reads).",
+)
+
+
+def _serverless(target: str, mwaa_version: str | None) -> bool:
+    if target not in ("mwaa", "mwaa-serverless"):
+        raise UsageError(f"Unknown target `{target}`; use mwaa or mwaa-serverless.")
+    if target == "mwaa-serverless" and mwaa_version:
+        raise UsageError("`--mwaa` picks a provisioned version; Serverless has its own.")
+    return target == "mwaa-serverless"
 
 
 def _config(folder: Path) -> ProjectConfig:
@@ -71,6 +85,7 @@ def _emit(
     target: MwaaRelease,
     base: Path,
     choice: tuple[list[str] | None, list[str] | None, bool],
+    platform: str = "mwaa",
 ) -> None:
     """Filter (``--select``/``--ignore``/``--quiet``, ignore comments below ``base``), print
     and exit with the status of what is left."""
@@ -89,6 +104,8 @@ def _emit(
         # Annotations need paths from the repository root (where workflows run).
         shown = [_from_cwd(f, base) for f in shown]
     extra: dict[str, object] = {"mwaa_version": target.version, "python": target.python}
+    if platform != "mwaa":
+        extra["target"] = platform
     if fmt is OutputFormat.json:
         from taxiway.findings import breakdown
 
@@ -203,12 +220,15 @@ def dags(
     select: list[str] | None = _SELECT,
     ignore: list[str] | None = _IGNORE,
     quiet: bool = _QUIET,
+    target_name: str = _TARGET,
 ) -> None:
     """Check DAG files statically: imports, Airflow 3 removals (ruff AIR3), parse-time work."""
     from taxiway.doctor.dags import check_dags
 
     if not folder.is_dir():
         raise UsageError(f"DAG folder `{folder}` does not exist; pass your dags/ folder.")
+    if _serverless(target_name, mwaa_version):
+        _serverless_project(folder.parent, dags=folder, fmt=fmt, choice=(select, ignore, quiet))
     config = _config(Path.cwd())
     target = _target(mwaa_version, config)
     context = _context(target, requirements or config.requirements, folder, None)
@@ -304,6 +324,7 @@ def project(
     select: list[str] | None = _SELECT,
     ignore: list[str] | None = _IGNORE,
     quiet: bool = _QUIET,
+    target_name: str = _TARGET,
 ) -> None:
     """Check a whole project: requirements, dags/, plugins/ or plugins.zip, startup script.
 
@@ -316,8 +337,13 @@ def project(
 
     if not folder.is_dir():
         raise UsageError(f"Project folder `{folder}` does not exist; pass an Airflow project.")
+    folder = folder.resolve()  # the project config's paths are absolute
     config = _config(folder)
     layout = find_layout(folder, *_paths(config, (requirements, dags, plugins, startup)))
+    if _serverless(target_name, mwaa_version):
+        if fix is not None or resolve:
+            raise UsageError("`--fix` and `--resolve` go with `--target mwaa`.")
+        _serverless_project(folder, layout=layout, fmt=fmt, choice=(select, ignore, quiet))
     if layout.empty:
         raise UsageError(
             f"`{folder}` has no requirements.txt, dags/, plugins/, plugins.zip or startup.sh; "
@@ -343,3 +369,26 @@ def project(
         _write_fix(parsed, target, fix)
     title = f"doctor project {folder} (MWAA {target.version})"
     _emit(findings, fmt, title, target, folder, (select, ignore, quiet))
+
+
+def _serverless_project(
+    folder: Path,
+    *,
+    fmt: OutputFormat,
+    choice: tuple[list[str] | None, list[str] | None, bool],
+    layout: object | None = None,
+    dags: Path | None = None,
+) -> None:
+    """``--target mwaa-serverless``: the project against MWAA Serverless; exits."""
+    from taxiway import mwaa
+    from taxiway.doctor.project import ProjectLayout, find_layout
+    from taxiway.serverless.check import check_project as check_serverless
+    from taxiway.serverless.operators import ENGINE_MWAA
+
+    if not isinstance(layout, ProjectLayout):
+        layout = find_layout(folder, dags=dags)
+    if layout.dags is None:
+        raise UsageError(f"`{folder}` has no dags/ folder; pass --dags.")
+    release = mwaa.release(ENGINE_MWAA)
+    title = f"doctor {folder} (MWAA Serverless, Airflow {release.version})"
+    _emit(check_serverless(layout), fmt, title, release, folder, choice, "mwaa-serverless")

@@ -40,7 +40,7 @@ def _table(stats: Any, now: str = "") -> Any:
 
 @app.command("kafka")
 def kafka(
-    env: str = typer.Option("local", "--env", help="Environment from taxiway.yaml."),
+    env: str = typer.Option("local", "--env", "-e", help="Environment from taxiway.yaml."),
     bootstrap: str = typer.Option(..., "--bootstrap", help="Kafka bootstrap servers, HOST:PORT."),
     topic: str = typer.Option(None, "--topic", help="Topic (default: pipeline.topic, `events`)."),
     flush_size: int = typer.Option(
@@ -62,6 +62,9 @@ def kafka(
 
     Local environment: DATA_DIR/landing; AWS: its landing bucket. See docs/ingest.md.
     """
+    from taxiway.extras import need
+
+    need("kafka")
     from taxiway import config as cfg
     from taxiway.ingest.sink import KafkaSink, SinkOptions
     from taxiway.ingest.store import open_store

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from taxiway.cli.options import QUIET
 from taxiway.cli.render import OutputFormat
 from taxiway.errors import UsageError
 
@@ -134,6 +135,7 @@ def test_cmd(
     project: Path = _PROJECT,
     mwaa_version: str | None = _MWAA,
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    quiet: bool = QUIET,
     python: str | None = _PYTHON,
     rebuild: bool = _REBUILD,
     cache_dir: Path | None = _CACHE,
@@ -386,6 +388,7 @@ def package_cmd(
         help="Where to write the matching requirements.txt (default: next to --out).",
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    quiet: bool = QUIET,
     requirements: Path | None = _REQUIREMENTS,
 ) -> None:
     """Download wheels for MWAA's platform (manylinux x86_64) into a plugins zip."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from taxiway.cli import render
+from taxiway.cli.options import QUIET
 from taxiway.cli.render import OutputFormat
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ def livy(
         help="Longest a step may run before the task fails (sets `waiter_max_attempts`).",
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    quiet: bool = QUIET,
 ) -> None:
     """Rewrite `LivyOperator` tasks into `EmrAddStepsOperator` spark-submit steps.
 
@@ -110,6 +112,7 @@ def oracle(
     ),
     write: bool = typer.Option(False, "--write", help="Change the files (default: diff)."),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format", help="Output format."),
+    quiet: bool = QUIET,
 ) -> None:
     """Rewrite Oracle SQL tasks into `AthenaOperator` tasks where the meaning is kept.
 

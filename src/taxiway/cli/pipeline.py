@@ -122,7 +122,7 @@ def _yesterday() -> datetime:
 
 
 def run(
-    env: str = typer.Option("local", "--env", help="Environment from taxiway.yaml."),
+    env: str = typer.Option("local", "--env", "-e", help="Environment from taxiway.yaml."),
     start: str = typer.Option(..., "--from", help="First landing hour, YYYY-MM-DDTHH."),
     end: str = typer.Option(None, "--to", help="Last landing hour (default: --from)."),
     skip_reports: bool = typer.Option(
@@ -142,6 +142,9 @@ def run(
 
     One run at a time per lake: a second run waits for the first (or fails with --no-wait).
     """
+    from taxiway.extras import need
+
+    need("pipeline")
     from taxiway.lake.layout import hour_range, parse_hour
     from taxiway.lake.lock import describe
     from taxiway.pipeline.local import curate_hours, refresh_catalog
@@ -171,6 +174,9 @@ def query(
     config: Path | None = ConfigFile,
 ) -> None:
     """Run SQL against the local warehouse (events, quarantine, hourly_counts, runs, reports)."""
+    from taxiway.extras import need
+
+    need("pipeline")
     from taxiway.catalog.local import DuckDBCatalog
     from taxiway.errors import UsageError
     from taxiway.lake.layout import Lake
@@ -216,6 +222,9 @@ def demo(
     config: Path | None = ConfigFile,
 ) -> None:
     """Generate a day of events, curate it, build the reports and show the KPIs."""
+    from taxiway.extras import need
+
+    need("pipeline", "dashboard")
     import json
 
     from taxiway.events.generator import GeneratorOptions

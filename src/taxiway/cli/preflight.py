@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from taxiway.cli.options import QUIET
 from taxiway.cli.render import OutputFormat
 from taxiway.errors import UsageError
 
@@ -104,6 +105,7 @@ def preflight(
     environment: str | None = typer.Option(
         None,
         "--environment",
+        "-E",
         help="An existing MWAA environment's name (default: `environment` in taxiway.toml).",
     ),
     env: str | None = typer.Option(
@@ -133,8 +135,12 @@ def preflight(
         help="text (table), json, markdown (a key-findings report), junit (CI), github "
         "(workflow annotations).",
     ),
+    quiet: bool = QUIET,
 ) -> None:
     """Check an MWAA environment's network, S3, IAM, KMS, logging and configuration, plus the doctor."""
+    from taxiway.extras import need
+
+    need("aws")
     from taxiway.cli.render import info, print_findings, raw
     from taxiway.findings import exit_code
     from taxiway.preflight.report import markdown

@@ -25,6 +25,24 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
+_settings = {"quiet": False}
+
+
+def set_quiet(on: bool) -> None:
+    """``--quiet``: status lines and non-error findings are not printed, nor the totals."""
+    _settings["quiet"] = on
+
+
+def quiet_option(value: bool) -> bool:
+    """Callback of a command's own ``--quiet/-q`` (the same switch as ``taxiway -q``)."""
+    if value:
+        set_quiet(True)
+    return value
+
+
+QUIET_HELP = "Print only errors, no progress or summary (the exit code is unchanged)."
+
+
 class OutputFormat(StrEnum):
     """``--format`` for commands that produce findings."""
 
@@ -111,6 +129,10 @@ def print_findings(
         sys.stdout.write(fmod.to_markdown(findings, title))
     elif fmt is OutputFormat.junit:
         sys.stdout.write(fmod.to_junit(findings, title))
+    elif _settings["quiet"]:
+        for f in fmod.sort_findings(findings):
+            if f.severity is Severity.ERROR:
+                print_finding(f)
     else:
         for f in fmod.sort_findings(findings):
             print_finding(f)
@@ -150,8 +172,10 @@ def info(*parts: str | tuple[str, str]) -> None:
     """A status line on stderr; plain strings print as is, ``(text, style)`` pairs styled.
 
     Never broken by rich (``soft_wrap``): a path, URL or password in it stays on one line
-    in a log file or a pipe, where rich would wrap at 80 columns.
+    in a log file or a pipe, where rich would wrap at 80 columns. ``--quiet`` drops it.
     """
+    if _settings["quiet"]:
+        return
     err_console.print(Text.assemble(*parts), soft_wrap=True)
 
 
@@ -287,6 +311,7 @@ def progress() -> Any:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
+        disable=_settings["quiet"],
     )
 
 

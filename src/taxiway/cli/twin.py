@@ -37,6 +37,10 @@ def twin(
     """Run a local AWS on 127.0.0.1 until Ctrl-C: S3, IAM, EC2, Glue, EMR, Athena and MWAA."""
     import logging
 
+    from taxiway.extras import need
+
+    need("twin")
+
     from taxiway.cli import render
     from taxiway.twin.server import Twin
 

@@ -1,7 +1,8 @@
 """The twin's server: moto's app behind one WSGI front that routes MWAA to taxiway's plane.
 
 A request signed for the ``airflow`` service (SigV4's credential scope names it) goes to
-:class:`~taxiway.twin.mwaa.ControlPlane`; everything else to moto, with the EMR step
+:class:`~taxiway.twin.mwaa.ControlPlane`, one signed for ``airflow-serverless`` to
+:class:`~taxiway.twin.serverless.ServerlessPlane`; everything else to moto, with the EMR step
 emulator and the Athena emulator attached to moto's backends in this process.
 ``POST /moto-api/reset`` resets moto and the twin's MWAA together.
 """
@@ -13,6 +14,7 @@ import logging
 import re
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ class Twin:
         from taxiway.twin.emr import EmrStepEmulator
         from taxiway.twin.install import RunnerInstaller
         from taxiway.twin.mwaa import ControlPlane
+        from taxiway.twin.serverless import EngineRunner, ServerlessPlane
 
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="taxiway-twin-")
         self.data_dir = (data_dir or Path(self._tmp.name)).resolve()  # type: ignore[union-attr]
@@ -61,6 +64,7 @@ class Twin:
             latest_version=versions.latest(),
             known_versions=supported,
         )
+        self.serverless = ServerlessPlane(self.data_dir, EngineRunner(self.data_dir, cache))
         self.emr = EmrStepEmulator(region, self.data_dir / "emr")
         self.athena = AthenaEmulator(region, self.data_dir / "athena")
         self._server: Any = None
@@ -111,6 +115,13 @@ class Twin:
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            if scope and scope.group(2) == "airflow-serverless":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length) if length else b""
+                status, payload = self.serverless.handle(
+                    environ.get("HTTP_X_AMZ_TARGET", ""), body, scope.group(1), ACCOUNT
+                )
+                return _json(start_response, status, payload, "application/x-amz-json-1.0")
             if scope and scope.group(2) == "airflow":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = environ["wsgi.input"].read(length) if length else b""
@@ -118,15 +129,44 @@ class Twin:
                 status, payload = plane.handle(
                     environ["REQUEST_METHOD"], path, body, scope.group(1), ACCOUNT
                 )
-                data = json.dumps(payload, default=str).encode()
-                headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
-                if status >= 400:
-                    headers.append(("x-amzn-ErrorType", str(payload.get("__type"))))
-                start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
-                return [data]
+                return _json(start_response, status, payload, "application/json")
             if environ.get("PATH_INFO") == "/moto-api/reset":
                 plane.reset()
+                self.serverless.reset()
                 self.emr.seen.clear()
+                return _reset(moto_app, environ, start_response)
             return moto_app(environ, start_response)
 
         return app
+
+
+def _json(
+    start_response: Callable[..., Any], status: int, payload: dict[str, Any], content_type: str
+) -> Iterable[bytes]:
+    data = json.dumps(payload, default=str).encode()
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+    if status >= 400:
+        headers.append(("x-amzn-ErrorType", str(payload.get("__type"))))
+    start_response(f"{status} {'OK' if status < 400 else 'Error'}", headers)
+    return [data]
+
+
+def _reset(
+    moto_app: Wsgi, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """moto's reset, tried again when it lost a race: it iterates its backend dicts while an
+    emulator thread (EMR's step poller, Athena's) may be adding a region's backend to one,
+    and then answers 500 "dictionary changed size during iteration"."""
+    for attempt in range(5):
+        seen: list[tuple[str, Any]] = []
+
+        def record(status: str, headers: Any, *_: Any, seen: list[Any] = seen) -> None:
+            seen.append((status, headers))
+
+        body = b"".join(moto_app(environ, record))
+        status, headers = seen[0]
+        if not (status.startswith("500") and b"changed size" in body) or attempt == 4:
+            start_response(status, headers)
+            return [body]
+        time.sleep(0.05)
+    raise AssertionError("unreachable")
