@@ -155,19 +155,15 @@ def transpile(sql: str, dialect: str, *, strict: bool = False) -> str:
     problems = portability_problems(statements[0], strict=strict)
     if problems:
         raise TranspileError(problems[0] + (f" ({len(problems) - 1} more)" if problems[1:] else ""))
-    try:
-        out: list[str] = sqlglot.transpile(
-            sql,
-            read=READ_DIALECT,
-            write=dialect,
-            unsupported_level=ErrorLevel.RAISE,
-            pretty=True,
+    try:  # from the tree parsed above: parsing again would say every warning twice
+        out: str = statements[0].sql(
+            dialect=dialect, unsupported_level=ErrorLevel.RAISE, pretty=True
         )
     except SqlglotError as exc:
         raise TranspileError(
             f"SQL cannot be translated to `{dialect}` faithfully: {_first_line(exc)}"
         ) from exc
-    return out[0]
+    return out
 
 
 def render_report(name: str, dialect: str, **params: int) -> str:
