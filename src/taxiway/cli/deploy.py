@@ -468,21 +468,26 @@ def bundle(
         None, "--account-id", help="AWS account id for bucket names (default: ask STS)."
     ),
     config: Path | None = typer.Option(None, "--config", help="taxiway.yaml to use."),
+    region: str | None = typer.Option(
+        None, "--region", help="AWS region for STS (default: the environment's)."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile (as the AWS CLI)."),
 ) -> None:
     """Build taxiway's dags folder, requirements, startup script and EMR job artifacts, offline."""
-    from taxiway.extras import need
-
-    need("aws")
     from taxiway import config as cfg
     from taxiway.cli.render import info
     from taxiway.platform.bundle import build
 
     settings = cfg.load(config)
-    if account_id is None:
+    if account_id is None:  # the one AWS call; with --account-id nothing needs boto3
+        from taxiway.extras import need
+
+        need("aws")
         from taxiway.awsclient import client_factory
         from taxiway.deploy.aws import Aws
 
-        account_id = Aws(client_factory(settings.env(env).region)).account_id()
+        aws = Aws(client_factory(region or settings.env(env).region, profile=profile))
+        account_id = aws.account_id()
     built = build(settings, env, account_id, out)
     info(f"wrote {len(built.files)} file(s) for `{env}` to {out}")
 

@@ -219,3 +219,10 @@ def test_a_missing_extra_refuses_before_any_work(
     (line,) = err.strip().splitlines()
     assert f"`{module}` is not installed" in line and f"taxiway[{extra}]" in line
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize("name", ["deploy", "preflight", "bundle"])
+def test_commands_that_call_aws_take_region_and_profile(name: str) -> None:
+    options = _options(LEAVES[name])
+    assert options.get("--region") == ["--region"], name
+    assert options.get("--profile") == ["--profile"], name
