@@ -3,11 +3,13 @@
 Same semantics as :class:`taxiway.engines.duckdb.DuckDBEngine`, row for row: the per-line
 rules are :mod:`taxiway.jobs.event_rules` (DuckDB's checks re-done in Python), the Spark
 plan is :mod:`taxiway.jobs.spark_core`, which the EMR job
-(:mod:`taxiway.jobs.curate_spark`) runs too. With ``classify="python"`` (the default)
-input is read by :func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip
-as a file-level reject) and handed to Spark as Arrow; with ``classify="native"`` Spark
-reads the files itself (:mod:`taxiway.jobs.native`). Output is written by Spark into a temporary folder
-under the lake root and each single part file is moved to the publisher's staged path.
+(:mod:`taxiway.jobs.curate_spark`) runs too. With ``classify="native"`` (the default, the
+EMR job's one path) Spark reads the files itself and types the plain lines with Spark SQL
+(:mod:`taxiway.jobs.native`); with ``classify="python"`` input is read by
+:func:`taxiway.engines.landing.read_landing` (line numbers, corrupt gzip as a file-level
+reject), handed to Spark as Arrow and every line goes through the Python rules (kept as
+the tests' second witness). Output is written by Spark into a temporary folder under the
+lake root and each single part file is moved to the publisher's staged path.
 """
 
 from __future__ import annotations
@@ -70,13 +72,15 @@ class SparkEngine:
         master: str = "local[2]",
         conf: dict[str, str] | None = None,
         future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
-        classify: str = "python",
+        classify: str = "native",
     ) -> None:
+        if classify not in ("native", "python"):
+            raise ValueError(f"classify must be `native` or `python`, not `{classify}`")
         self.master = master
         self.conf = conf or {}
         self.future_tolerance_hours = future_tolerance_hours
-        # "python": the Python rules for every line (measured faster here, so the default);
-        # "native": Spark SQL for plain lines, Python rules for the rest (jobs/native.py)
+        # "native": Spark SQL for plain lines, Python rules for the rest (jobs/native.py),
+        # what the EMR job runs; "python": the Python rules for every line
         self.classify = classify
         self._spark: Any = None
 
@@ -100,7 +104,9 @@ class SparkEngine:
                 for hour, paths in request.files.items()
                 for path in paths
             }
-            classified, cached = native.classify_files_native(spark, files, lookback, future)
+            classified, cached, expected = native.classify_files_native(
+                spark, files, lookback, future
+            )
         else:  # Python reads the files (Arrow to the JVM) and classifies every line
             raw, rejects = read_landing(request.files, root=lake.root, threads=2)
             lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
@@ -110,24 +116,34 @@ class SparkEngine:
             ]
             classified = spark_core.classify_lines_frame(spark, lines, lookback, extra, future)
             classified = classified.persist()  # Python rules run once, not once per action
-            cached = [classified]
+            cached, expected = [classified], None
         tmp = lake.root / TMP_DIR
         shutil.rmtree(tmp, ignore_errors=True)  # leftovers of a killed run
         firsts = None
         try:
             run_hours = {_naive(h) for h in request.hours}
-            dates, ranks = spark_core.survey(classified)
-            kept = [
-                str(p)
-                for d in dates
-                for p in lake.partition_files(d)
-                if _hour_of(p) not in run_hours
-            ]
-            marked, firsts = spark_core.mark_new(spark, classified, kept, ranks)
-            by_hour, groups = spark_core.tally(sorted(run_hours), marked)
+            ranks = spark_core.file_ranks(
+                (path.relative_to(lake.root).as_posix(), _naive(hour))
+                for hour, paths in request.files.items()
+                for path in paths
+            )
+
+            def kept(dates: list[date]) -> list[str]:  # other hours' partitions of these dates
+                return [
+                    str(p)
+                    for d in dates
+                    for p in lake.partition_files(d)
+                    if _hour_of(p) not in run_hours
+                ]
+
+            marked, firsts, _dates = spark_core.mark_new(spark, classified, ranks, kept)
+            by_hour, groups, numbered = spark_core.tally(sorted(run_hours), marked)
+            if expected is not None:  # Spark read the files: every line, numbered 1..n
+                native.check_line_numbers(numbered, expected)
             out = tmp / request.run_id
             spark_core.write_events(marked, str(out / "events"))
-            spark_core.write_quarantine(spark, classified, request.run_id, str(out / "q"))
+            empty = any(c["quarantined"] == 0 for c in by_hour.values())
+            spark_core.write_quarantine(spark, classified, request.run_id, str(out / "q"), empty)
             written = self._stage_events(groups, out / "events", lake, publisher)
             self._stage_quarantine(request, out / "q", lake, publisher)
         finally:
@@ -169,14 +185,13 @@ class SparkEngine:
     ) -> None:
         from taxiway.jobs.spark_core import HOUR_COL, hour_key
 
-        empty = _single_part(out / "empty")
         for hour in request.hours:
             folder = out / "hours" / f"{HOUR_COL}={hour_key(_naive(hour))}"
             staged = publisher.stage(lake.quarantine_file(hour))
             if folder.is_dir():
                 os.replace(_single_part(folder), staged)
             else:  # an hour without rejects still gets its (empty) file, as with DuckDB
-                shutil.copyfile(empty, staged)
+                shutil.copyfile(_single_part(out / "empty"), staged)
 
 
 def _naive(hour: datetime) -> datetime:

@@ -157,24 +157,31 @@ def run(
                 files[landing.uri(f"{folder}/{name}")] = (f"{folder}/{name}", hour)
     # Spark reads the lines and Spark SQL types the plain ones; the Python rules see only
     # the rest (rejects, odd but valid lines); each line is parsed once, then cached
-    classified, cached = native.classify_files_native(spark, files, lookback_days, future_hours)
+    classified, cached, expected = native.classify_files_native(
+        spark, files, lookback_days, future_hours
+    )
     tmp, committed = f"{TMP}/{run_id}", False
     try:
         run_keys = {contract.format_hour(h) for h in hours}
-        dates, ranks = spark_core.survey(classified)
-        kept = [
-            store.uri(f"{contract.partition_dir(d)}/{n}")
-            for d in dates
-            for n in names(store, contract.partition_dir(d), "*.parquet")
-            if n[len("landing_hour=") : -len(".parquet")] not in run_keys
-        ]
-        marked, firsts = spark_core.mark_new(spark, classified, kept, ranks)
+
+        def kept(dates: list[Any]) -> list[str]:  # other hours' partitions of these dates
+            return [
+                store.uri(f"{contract.partition_dir(d)}/{n}")
+                for d in dates
+                for n in names(store, contract.partition_dir(d), "*.parquet")
+                if n[len("landing_hour=") : -len(".parquet")] not in run_keys
+            ]
+
+        ranks = spark_core.file_ranks(files.values())
+        marked, firsts, _dates = spark_core.mark_new(spark, classified, ranks, kept)
         cached.append(firsts)
-        by_hour, groups = spark_core.tally(hours, marked)
+        by_hour, groups, lines = spark_core.tally(hours, marked)
+        native.check_line_numbers(lines, expected)  # every line read, numbered 1..n
         for hour, c in by_hour.items():
             contract.check_counts(contract.format_hour(hour), c)
         spark_core.write_events(marked, store.uri(f"{tmp}/events"))
-        spark_core.write_quarantine(spark, classified, run_id, store.uri(f"{tmp}/q"))
+        empty = any(c["quarantined"] == 0 for c in by_hour.values())
+        spark_core.write_quarantine(spark, classified, run_id, store.uri(f"{tmp}/q"), empty)
         ops = _publish_ops(store, tmp, hours, groups, run_keys, DATE_COL, HOUR_COL)
         per_date: dict[str, int] = {}
         for d, _h, n in groups:
@@ -234,15 +241,14 @@ def _publish_ops(
             contract.replace_op(_single_part(store, folder), contract.partition_file(d, hour))
         )
     written = {op["final"] for op in ops}
-    empty = _single_part(store, f"{tmp}/q/empty")
     for hour in hours:
         key = contract.format_hour(hour)
         folder = f"{tmp}/q/hours/{hour_col}={key}"
         if store.entries(folder):
             staged = _single_part(store, folder)
         else:
-            staged = f"{tmp}/q/empty-{key}.parquet"
-            store.copy(empty, staged)
+            staged = f"{tmp}/q/empty-{key}.parquet"  # written when some hour has none
+            store.copy(_single_part(store, f"{tmp}/q/empty"), staged)
         ops.append(contract.replace_op(staged, contract.quarantine_file(hour)))
     for date_dir in names(store, contract.EVENTS_DIR, "event_date=*", dirs=True):
         existing = set(names(store, f"{contract.EVENTS_DIR}/{date_dir}", "landing_hour=*.parquet"))

@@ -126,6 +126,18 @@ def flag_plain(lines: Any, lookback_days: int, future_hours: int) -> Any:
     )
 
 
+#: The cache of the typed lines: Spark's own default for DataFrames (columnar batches kept
+#: as objects, spilled to disk when memory runs short). PySpark's ``MEMORY_AND_DISK`` is the
+#: serialized level, which copies every batch through a serializer on the way in.
+CACHE_LEVEL = "MEMORY_AND_DISK_DESER"
+
+
+def _level() -> Any:
+    from pyspark import StorageLevel
+
+    return getattr(StorageLevel, CACHE_LEVEL)
+
+
 def classify_lines_native(
     spark: Any,
     lines: Any,
@@ -141,7 +153,6 @@ def classify_lines_native(
     come from the Python rules, which decode the line's bytes themselves (exactly as
     ``read_landing`` does), so invalid UTF-8 is classified as DuckDB classifies it.
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     flagged = flag_plain(lines, lookback_days, future_hours)
@@ -162,7 +173,7 @@ def classify_lines_native(
         "landing_hour",
         "line_number",
         "_plain",
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    ).persist(_level())
     fast = pre.filter("_plain").select(
         *FIELDS,
         "source_file",
@@ -193,7 +204,8 @@ def classify_lines_native(
         rdd = rdd.union(spark.sparkContext.parallelize(extra, 1))
     # cached: every later action (dates, dedupe, counts, writes) reads the Python rules'
     # rows instead of running them again; it is filled by the first of those actions
-    slow = spark.createDataFrame(rdd, spark_core.row_schema(), verifySchema=False).persist()
+    slow = spark.createDataFrame(rdd, spark_core.row_schema(), verifySchema=False)
+    slow = slow.persist(_level())
     # fewer, larger partitions downstream: the union has one per file plus the Python ones
     parts = max(2, spark.sparkContext.defaultParallelism)
     return fast.unionByName(slow).coalesce(parts), [pre, slow]
@@ -329,26 +341,25 @@ def read_files_native(
     return joined.withColumn("bad_utf8", bad).drop("_key", "_bad"), corrupt
 
 
-def check_line_numbers(
-    classified: Any,
-    files: dict[str, tuple[str, Any]],
-    inspected: dict[str, tuple[Any, Any, list[int]]],
-) -> None:
-    """Every readable file has exactly its lines, numbered 1..n (else a clear error):
-    proves that Spark read each file whole, in order, in one task."""
-    from pyspark.sql import functions as F
+def expected_lines(
+    files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any, list[int]]]
+) -> dict[str, int]:
+    """``source_file`` -> its number of lines, for every file the inspection could read."""
+    return {files[uri][0]: n for uri, (n, err, _) in inspected.items() if err is None and n}
 
-    expected = {files[uri][0]: n for uri, (n, err, _) in inspected.items() if err is None and n}
-    got = {
-        name: (count, top)
-        for name, count, top in classified.filter("line_number IS NOT NULL")
-        .groupBy("source_file")
-        .agg(F.count("*"), F.max("line_number"))
-        .collect()
-    }
-    wrong = {
+
+def check_line_numbers(got: dict[str, tuple[int, int]], expected: dict[str, int]) -> None:
+    """Every readable file has exactly its lines, numbered 1..n (else a clear error):
+    proves that Spark read each file whole, in order, in one task.
+
+    ``got`` is :func:`taxiway.jobs.spark_core.tally`'s (rows with a line number, largest
+    line number) per source file, so the check costs no pass of its own; ``expected`` is
+    :func:`expected_lines`.
+    """
+    wrong: dict[str, tuple[int | None, tuple[int, int] | None]] = {
         name: (n, got.get(name)) for name, n in expected.items() if got.get(name) != (n, n)
-    } or {name: (None, v) for name, v in got.items() if name not in expected}
+    }
+    wrong = wrong or {name: (None, v) for name, v in got.items() if name not in expected}
     if wrong:
         raise RuntimeError(
             f"Spark's text reader did not number the lines of `{sorted(wrong)[0]}` as "
@@ -376,9 +387,11 @@ def classify_files_native(
     files: dict[str, tuple[str, Any]],
     lookback_days: int,
     future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
-) -> tuple[Any, list[Any]]:
-    """Read, check and classify landing files natively -> (classified rows, the cached
-    frames they are read from: the caller unpersists them when done).
+) -> tuple[Any, list[Any], dict[str, int]]:
+    """Read and classify landing files natively -> (classified rows, the cached frames they
+    are read from: the caller unpersists them when done, the line count of every readable
+    file: pass it with :func:`taxiway.jobs.spark_core.tally`'s to :func:`check_line_numbers`
+    before anything is published).
 
     Files are read by Spark's text source (no Python per line); lines are typed by Spark
     SQL when plain, else by the Python rules; each corrupt gzip becomes one reject. Each
@@ -388,15 +401,9 @@ def classify_files_native(
 
     if not files:
         empty = spark.createDataFrame([], spark_core.row_schema())
-        return empty, []
+        return empty, [], {}
     inspected = inspect_files(spark, files)
     spark.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions(spark, inspected)))
     lines, corrupt = read_files_native(spark, files, inspected)
     classified, cached = classify_lines_native(spark, lines, lookback_days, corrupt, future_hours)
-    try:
-        check_line_numbers(cached[0], files, inspected)  # every line read, numbered 1..n
-    except Exception:
-        for frame in cached:
-            frame.unpersist()
-        raise
-    return classified, cached
+    return classified, cached, expected_lines(files, inspected)

@@ -9,9 +9,11 @@ functions coerce types silently and cannot tell "absent" from "null" or a number
 string, so DuckDB's reason codes could not be reproduced; an RDD of plain tuples needs
 neither pandas nor pyarrow on the cluster's workers.
 
-The steps after classifying (:func:`survey`, :func:`mark_new`, :func:`tally`, the two
-writes) are the same for every way of classifying, and each is one pass over the cached
-classified rows (three small actions, then the two writes): none reads a landing file again.
+The steps after classifying (:func:`mark_new`, :func:`tally`, the two writes) are the same
+for every way of classifying, and each is one pass over the cached classified rows (two
+small actions, then the two writes): none reads a landing file again. The dates to dedupe
+against are observed in the dedupe's pass, the native read's line-number check takes its
+figures from the counts' pass.
 
 Why Spark writes the files (``partitionBy`` into a temporary folder, then one move per
 file) rather than collecting rows to the driver: it scales with the cluster, and after
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from taxiway.jobs import event_rules
@@ -133,33 +136,48 @@ def classify_lines_frame(
     return spark.createDataFrame(rdd, row_schema(), verifySchema=False)
 
 
-def survey(classified: Any) -> tuple[list[date], dict[str, int]]:
-    """One small query over the valid rows: their event dates (whose other-hour partitions
-    to dedupe against) and each source file's rank in the first-occurrence order
-    (landing hour, then file name)."""
-    got = classified.filter("reason IS NULL").groupBy("landing_hour", "source_file", "event_date")
-    found = got.count().collect()
-    files = sorted({(r[0], r[1]) for r in found})
-    return sorted({r[2] for r in found}), {name: i for i, (_h, name) in enumerate(files)}
+#: per source file: (rows that carry a line number, the largest line number)
+FileLines = dict[str, tuple[int, int]]
+_EPOCH = date(1970, 1, 1)
+
+
+def file_ranks(files: Iterable[tuple[str, datetime]]) -> dict[str, int]:
+    """(``source_file``, landing hour) pairs -> each file's rank in the first-occurrence
+    order: landing hour, then file name."""
+    return {name: i for i, (_h, name) in enumerate(sorted({(h, n) for n, h in files}))}
 
 
 def mark_new(
-    spark: Any, classified: Any, kept_files: list[str], ranks: dict[str, int]
-) -> tuple[Any, Any]:
-    """(``classified`` plus ``_new``: the valid rows to curate, a cached frame to unpersist).
+    spark: Any,
+    classified: Any,
+    ranks: dict[str, int],
+    kept_files: Callable[[list[date]], list[str]],
+) -> tuple[Any, Any, list[date]]:
+    """(``classified`` plus ``_new``: the valid rows to curate, a cached frame to unpersist,
+    the dates the valid rows span).
 
-    The first occurrence of an id wins (landing hour, file, line: ``ranks`` from
-    :func:`survey` orders the files), and ids already curated for the same date by another
-    landing hour (``kept_files``) are dropped. Only (id, position) pairs are shuffled, the
-    position one number (file rank, then line): one hash aggregation finds, per repeated
-    id, its first position; that small frame is cached (so its size is known and the join
-    broadcasts it where it fits) and joined back. No full row is shuffled, nothing sorts.
+    The first occurrence of an id wins (landing hour, file, line: :func:`file_ranks` orders
+    the files), and ids already curated for the same date by another landing hour are
+    dropped: ``kept_files(dates)`` names those partition files for the dates the valid rows
+    span. Only (id, position) pairs are shuffled, the position one number (file rank, then
+    line): one hash aggregation finds, per repeated id, its first position; that small frame
+    is cached (so its size is known and the join broadcasts it where it fits) and joined
+    back. No full row is shuffled, nothing sorts. The same pass observes the first and last
+    event date of the valid rows (a minimum and a maximum: a retried task cannot change
+    them), so no query of its own is needed to find which partitions to read.
     """
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     lookup = F.create_map(*[F.lit(x) for name, i in ranks.items() for x in (name, i)])
     position = lookup[F.col("source_file")].cast("long") * (1 << 33) + F.col("line_number")
-    valid = classified.filter("reason IS NULL").select("event_id", position.alias("_pos"))
+    span = Observation()
+    day = F.expr("unix_date(event_date)")
+    valid = (
+        classified.filter("reason IS NULL")
+        .observe(span, F.min(day).alias("first"), F.max(day).alias("last"))
+        .select("event_id", position.alias("_pos"))
+    )
     firsts = (
         valid.groupBy("event_id")
         .agg(F.count(F.lit(1)).alias("_n"), F.min("_pos").alias("_first"))
@@ -168,24 +186,39 @@ def mark_new(
         .persist()
     )
     firsts.count()  # materialized: the join below is planned with its real size
+    got = span.get
+    dates = (
+        [_EPOCH + timedelta(days=d) for d in range(got["first"], got["last"] + 1)]
+        if got.get("first") is not None
+        else []
+    )
     marked = classified.join(firsts, "event_id", "left")
     new = F.col("reason").isNull() & (F.col("_first").isNull() | (F.col("_first") == position))
-    if kept_files:
-        kept = (
-            spark.read.parquet(*kept_files)
+    kept_paths = kept_files(dates)
+    if kept_paths:
+        kept = (  # the schema given: no job to infer it
+            spark.read.schema("event_id STRING, event_date DATE")
+            .parquet(*kept_paths)
             .select("event_id", "event_date", F.lit(True).alias("_kept"))
             .dropDuplicates(["event_id", "event_date"])
         )
         marked = marked.join(kept, ["event_id", "event_date"], "left")
         new = new & F.col("_kept").isNull()
-    return marked.withColumn("_new", new).select(*event_rules.ROW_NAMES, "_new"), firsts
+    marked = marked.withColumn("_new", new).select(*event_rules.ROW_NAMES, "_new")
+    return marked, firsts, dates
 
 
-def tally(hours: list[datetime], marked: Any) -> tuple[dict[datetime, HourCounts], Groups]:
-    """Per landing hour (naive UTC): the manifest counts; and the (date, hour, n) groups of
-    new rows. One aggregation over ``marked`` (:func:`mark_new`) counts everything; each
-    count is taken from the rows themselves (duplicates too), so the counts check
-    (input = curated new + duplicates + quarantined) proves that no row was lost."""
+def tally(
+    hours: list[datetime], marked: Any
+) -> tuple[dict[datetime, HourCounts], Groups, FileLines]:
+    """Per landing hour (naive UTC): the manifest counts; the (date, hour, n) groups of new
+    rows; and per source file the rows that carry a line number and the largest one (the
+    native read's line-number check, :func:`taxiway.jobs.native.check_line_numbers`). One
+    aggregation over ``marked`` (:func:`mark_new`) counts everything; each count is taken
+    from the rows themselves (duplicates too), so the counts check (input = curated new +
+    duplicates + quarantined) proves that no row was lost."""
+    from pyspark.sql import functions as F
+
     by_hour: dict[datetime, HourCounts] = {
         h: {
             "input_records": 0,
@@ -198,8 +231,16 @@ def tally(hours: list[datetime], marked: Any) -> tuple[dict[datetime, HourCounts
         for h in hours
     }
     new: dict[tuple[date, datetime], int] = {}
-    got = marked.groupBy("landing_hour", "reason", "event_date", "_new").count().collect()
-    for hour, reason, day, is_new, n in got:
+    got = (
+        marked.groupBy("landing_hour", "reason", "event_date", "_new", "source_file")
+        .agg(F.count(F.lit(1)), F.count("line_number"), F.max("line_number"))
+        .collect()
+    )
+    lines: FileLines = {}
+    for hour, reason, day, is_new, name, n, numbered, top in got:
+        if numbered:
+            rows, last = lines.get(name, (0, 0))
+            lines[name] = (rows + numbered, max(last, top))
         c = by_hour[hour]
         c["input_records"] += n
         if reason is not None:
@@ -215,7 +256,7 @@ def tally(hours: list[datetime], marked: Any) -> tuple[dict[datetime, HourCounts
         by_hour[h]["event_dates"].append(d.isoformat())
     for c in by_hour.values():
         c["quarantined_by_reason"] = dict(sorted(c["quarantined_by_reason"].items()))
-    return by_hour, groups
+    return by_hour, groups, lines
 
 
 def write_events(marked: Any, out: str) -> None:
@@ -235,9 +276,12 @@ def write_events(marked: Any, out: str) -> None:
     )
 
 
-def write_quarantine(spark: Any, classified: Any, run_id: str, out: str) -> None:
-    """Rejected rows, one part file per landing hour under ``out``/<hour>/; plus an empty
-    file with the quarantine schema under ``out``/empty for hours without rejects."""
+def write_quarantine(
+    spark: Any, classified: Any, run_id: str, out: str, empty: bool = True
+) -> None:
+    """Rejected rows, one part file per landing hour under ``out``/<hour>/; with ``empty``
+    (some hour has no rejects: :func:`tally` says which), also an empty file with the
+    quarantine schema under ``out``/empty for those hours."""
     from pyspark.sql import functions as F
 
     rejects = classified.filter("reason IS NOT NULL").select(
@@ -256,7 +300,8 @@ def write_quarantine(spark: Any, classified: Any, run_id: str, out: str) -> None
         .write.partitionBy(HOUR_COL)
         .parquet(out + "/hours")
     )
-    spark.createDataFrame([], rejects.schema).coalesce(1).write.parquet(out + "/empty")
+    if empty:
+        spark.createDataFrame([], rejects.schema).coalesce(1).write.parquet(out + "/empty")
 
 
 def hour_key(hour: datetime) -> str:

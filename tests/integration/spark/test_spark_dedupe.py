@@ -1,4 +1,4 @@
-"""The shared steps after classifying (survey, mark_new, tally): the first occurrence wins
+"""The shared steps after classifying (file_ranks, mark_new, tally): the first occurrence wins
 in (landing hour, file, line) order, ids an earlier run curated for the date are dropped,
 and every count comes from the rows themselves."""
 
@@ -47,10 +47,16 @@ def test_first_occurrence_wins_and_every_count_comes_from_the_rows(
     day = date(2026, 11, 23)
     spark.createDataFrame([("k", day)], "event_id string, event_date date").write.parquet(str(kept))
 
-    dates, ranks = spark_core.survey(classified)
-    assert dates == [day]
+    ranks = spark_core.file_ranks((r[2], r[3]) for r in lines)
     assert ranks == {LATE: 0, EARLY: 1, NEXT: 2}
-    marked, firsts = spark_core.mark_new(spark, classified, [str(kept)], ranks)
+    asked: list[list[date]] = []
+
+    def kept_for(dates: list[date]) -> list[str]:
+        asked.append(dates)
+        return [str(kept)]
+
+    marked, firsts, dates = spark_core.mark_new(spark, classified, ranks, kept_for)
+    assert dates == asked[0] == [day]  # observed in the dedupe's own pass
     try:
         new = sorted(
             tuple(r)
@@ -59,7 +65,7 @@ def test_first_occurrence_wins_and_every_count_comes_from_the_rows(
             .collect()
         )
         assert new == [("k2", NEXT, 4), ("x", EARLY, 2), ("y", LATE, 5)]
-        by_hour, groups = spark_core.tally([H05, H06], marked)
+        by_hour, groups, numbered = spark_core.tally([H05, H06], marked)
     finally:
         firsts.unpersist()
         classified.unpersist()
@@ -75,3 +81,5 @@ def test_first_occurrence_wins_and_every_count_comes_from_the_rows(
     assert (by_hour[H06]["curated_new"], by_hour[H06]["duplicates"]) == (1, 2)  # x, and k
     assert by_hour[H06]["quarantined_by_reason"] == {"malformed-json": 1}
     assert groups == [(day, H05, 2), (day, H06, 1)]
+    # the line-number check's figures, rejects included: (rows, last line) per file
+    assert numbered == {EARLY: (2, 2), LATE: (1, 5), NEXT: (4, 4)}

@@ -75,13 +75,25 @@ def test_spark_text_lines_equal_the_python_reader_line_for_line(
 def test_misnumbered_lines_stop_the_run_before_anything_is_published(
     spark: Any, generated: tuple[Path, GroundTruth]
 ) -> None:
-    from taxiway.jobs import native
+    from taxiway.jobs import native, spark_core
 
     root, _ = generated
     files = _files(root, {h: Lake(root).landing_files(h) for h in ALL_HOURS[:1]})
-    inspected = native.inspect_files(spark, files)
-    lines, _ = native.read_files_native(spark, files, inspected)
-    uri = next(u for u, (n, _err, _bad) in inspected.items() if n)
-    wrong = {**inspected, uri: (inspected[uri][0] + 1, None, [])}  # one line more than read
+    classified, cached, expected = native.classify_files_native(spark, files, 7)
+    try:
+        ranks = spark_core.file_ranks(files.values())
+        marked, firsts, _ = spark_core.mark_new(spark, classified, ranks, lambda _d: [])
+        cached.append(firsts)
+        hours = sorted({h for _name, h in files.values()})
+        _by_hour, _groups, got = spark_core.tally(hours, marked)
+    finally:
+        for frame in cached:
+            frame.unpersist()
+    native.check_line_numbers(got, expected)  # as read: every line, numbered 1..n
+    name = next(iter(expected))
+    wrong = {**expected, name: expected[name] + 1}  # one line more than was read
     with pytest.raises(RuntimeError, match="did not number the lines"):
-        native.check_line_numbers(lines, files, wrong)
+        native.check_line_numbers(got, wrong)
+    gap = {**got, name: (got[name][0] - 1, got[name][1])}  # a line lost, the last one kept
+    with pytest.raises(RuntimeError, match="did not number the lines"):
+        native.check_line_numbers(gap, expected)
