@@ -126,11 +126,13 @@ def _from_cwd(finding: Finding, base: Path) -> Finding:
     return replace(finding, file=Path(os.path.relpath(base / finding.file)).as_posix())
 
 
-def _write_fix(parsed: ParsedRequirements, target: MwaaRelease, out: Path) -> None:
+def _write_fix(
+    parsed: ParsedRequirements, target: MwaaRelease, out: Path, unsafe: bool = False
+) -> None:
     from taxiway.cli.render import info
     from taxiway.doctor.fix import fixed_requirements
 
-    text = fixed_requirements(parsed, target)
+    text = fixed_requirements(parsed, target, unsafe)
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -177,6 +179,9 @@ def requirements(
     resolve: bool = typer.Option(
         False, "--resolve", help="Also resolve with uv for the target's Python (needs PyPI)."
     ),
+    unsafe_fixes: bool = typer.Option(
+        False, "--unsafe-fixes", help="With --fix: also move pins to another major version."
+    ),
     fmt: OutputFormat = _FORMAT,
     select: list[str] | None = _SELECT,
     ignore: list[str] | None = _IGNORE,
@@ -194,7 +199,10 @@ def requirements(
 
         findings += run_resolve(parsed, target)
     if fix is not None:
-        _write_fix(parsed, target, fix)
+        _write_fix(parsed, target, fix, unsafe_fixes)
+        # What is left: the fixed file's findings, by which the command exits.
+        file = fix
+        findings = check_requirements(parse_requirements(fix), target)
     title = f"doctor requirements {file} (MWAA {target.version})"
     _emit(findings, fmt, title, target, file.parent, (select, ignore, quiet))
 
@@ -209,6 +217,40 @@ def _context(
     return import_context(target, parsed, dags, plugins)
 
 
+_DAG_FIX_HELP = (
+    "Apply ruff's safe AIR3 fixes (3.x targets) and the import rewrites taxiway knows "
+    "(2.x targets), print the diff, then report what is left."
+)
+_UNSAFE_HELP = "With --fix or --diff: also ruff's unsafe AIR3 fixes (moves to providers)."
+
+
+def _fix_dags(
+    folder: Path,
+    target: MwaaRelease,
+    context: ImportContext,
+    *,
+    write: bool,
+    unsafe: bool,
+    fmt: OutputFormat,
+) -> None:
+    """``--fix``/``--diff``: print the diff (stdout for text, else stderr) and write it."""
+    import sys
+
+    from taxiway.cli.render import info
+    from taxiway.doctor.dagfix import fix_dags
+
+    fixes = fix_dags(folder, target, context, unsafe=unsafe)
+    stream = sys.stdout if fmt is OutputFormat.text else sys.stderr
+    stream.write(fixes.diff())
+    stream.flush()
+    verb = "fixed" if write else "--fix would change"
+    if write:
+        fixes.write()
+    info(f"{verb} {len(fixes.files)} file(s) in {folder}")
+    if fixes.unsafe_left:
+        info(f"{fixes.unsafe_left} more fix(es) available with --unsafe-fixes (review the diff)")
+
+
 @app.command("dags")
 def dags(
     folder: Path = typer.Argument(..., help="The dags folder."),
@@ -221,6 +263,11 @@ def dags(
     ignore: list[str] | None = _IGNORE,
     quiet: bool = _QUIET,
     target_name: str = _TARGET,
+    fix: bool = typer.Option(False, "--fix", help=_DAG_FIX_HELP),
+    diff: bool = typer.Option(
+        False, "--diff", help="Print what --fix would change; write nothing."
+    ),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help=_UNSAFE_HELP),
 ) -> None:
     """Check DAG files statically: imports, Airflow 3 removals (ruff AIR3), parse-time work."""
     from taxiway.doctor.dags import check_dags
@@ -228,10 +275,16 @@ def dags(
     if not folder.is_dir():
         raise UsageError(f"DAG folder `{folder}` does not exist; pass your dags/ folder.")
     if _serverless(target_name, mwaa_version):
+        if fix or diff:
+            raise UsageError("`--fix` and `--diff` go with `--target mwaa`.")
         _serverless_project(folder.parent, dags=folder, fmt=fmt, choice=(select, ignore, quiet))
     config = _config(Path.cwd())
     target = _target(mwaa_version, config)
     context = _context(target, requirements or config.requirements, folder, None)
+    if unsafe_fixes and not (fix or diff):
+        raise UsageError("`--unsafe-fixes` goes with `--fix` or `--diff`.")
+    if fix or diff:
+        _fix_dags(folder, target, context, write=fix, unsafe=unsafe_fixes, fmt=fmt)
     findings = check_dags(folder, target, context)
     title = f"doctor dags {folder} (MWAA {target.version})"
     _emit(findings, fmt, title, target, folder.parent, (select, ignore, quiet))
@@ -316,6 +369,9 @@ def project(
     resolve: bool = typer.Option(
         False, "--resolve", help="Also resolve the requirements with uv (needs PyPI)."
     ),
+    unsafe_fixes: bool = typer.Option(
+        False, "--unsafe-fixes", help="With --fix: also major-version pins and unsafe AIR3 fixes."
+    ),
     requirements: Path | None = _PROJECT_REQ,
     dags: Path | None = _PROJECT_DAGS,
     plugins: Path | None = _PROJECT_PLUGINS,
@@ -363,10 +419,18 @@ def project(
         found, resolved = resolve_set(parsed, target)
         rel = layout.rel(layout.requirements)
         resolved_findings = [replace(f, file=rel) if f.file else f for f in found]
+    if unsafe_fixes and fix is None:
+        raise UsageError("`--unsafe-fixes` goes with `--fix`.")
+    if fix is not None and parsed is not None:
+        # --fix: the DAG files in place (diff printed), the requirements to the path given;
+        # the findings are then what is left (the fixed requirements file's).
+        _write_fix(parsed, target, fix, unsafe_fixes)
+        if layout.dags is not None:
+            context = _context(target, layout.requirements, layout.dags, layout.plugins)
+            _fix_dags(layout.dags, target, context, write=True, unsafe=unsafe_fixes, fmt=fmt)
+        layout = replace(layout, requirements=fix.resolve())
     # What the resolver installs replaces the shipped data's guess of the dependencies.
     findings = check_layout(layout, target, resolved) + resolved_findings
-    if fix is not None and parsed is not None:
-        _write_fix(parsed, target, fix)
     title = f"doctor project {folder} (MWAA {target.version})"
     _emit(findings, fmt, title, target, folder, (select, ignore, quiet))
 

@@ -393,7 +393,7 @@ def runtime_removals(tree: ast.AST, display: str) -> list[Finding]:
             continue
         if isinstance(name, str) and name in _RUNTIME_HOLDERS:
             uses.setdefault(f"{name}.{node.attr}", []).append(node.lineno)
-    out = []
+    out = _context_key_removals(tree, display)
     for subject, lines in uses.items():
         where = ", ".join(str(n) for n in sorted(set(lines)))
         out.append(
@@ -406,6 +406,81 @@ def runtime_removals(tree: ast.AST, display: str) -> list[Finding]:
                 f"runs; used on line(s) {where}.",
                 "Use `logical_date` (`ti.logical_date` is `context['logical_date']`; it is "
                 "None for a manually triggered run unless one is given).",
+                display,
+                min(lines),
+            )
+        )
+    return out
+
+
+# The task context keys Airflow 3 removed (ruff's AIR301 list); ruff sees them in `@task`
+# functions only, not in the `**kwargs` of a PythonOperator's callable.
+_REMOVED_KEYS = frozenset(
+    {
+        "conf",
+        "execution_date",
+        "next_ds",
+        "next_ds_nodash",
+        "next_execution_date",
+        "prev_ds",
+        "prev_ds_nodash",
+        "prev_execution_date",
+        "prev_execution_date_success",
+        "tomorrow_ds",
+        "tomorrow_ds_nodash",
+        "yesterday_ds",
+        "yesterday_ds_nodash",
+    }
+)
+
+
+def _task_decorator(node: ast.expr) -> bool:
+    """``@task``, ``@task()``, ``@task.python(...)``: a TaskFlow function (ruff checks it)."""
+    while isinstance(node, ast.Call | ast.Attribute):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return isinstance(node, ast.Name) and node.id == "task"
+
+
+def _context_key_removals(tree: ast.AST, display: str) -> list[Finding]:
+    """``airflow3-removed`` for ``kwargs["execution_date"]`` / ``kwargs.get("next_ds")`` in a
+    plain function taking ``**kwargs`` (a ``@task`` function is ruff's), one per key."""
+    uses: dict[str, list[int]] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.args.kwarg is None:
+            continue
+        if any(_task_decorator(d) for d in fn.decorator_list):
+            continue
+        holder = fn.args.kwarg.arg
+        for node in ast.walk(fn):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                if node.value.id == holder and isinstance(node.slice, ast.Constant):
+                    key = node.slice.value
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == holder
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                key = node.args[0].value
+            if isinstance(key, str) and key in _REMOVED_KEYS:
+                uses.setdefault(key, []).append(getattr(node, "lineno", fn.lineno))
+    out = []
+    for key, lines in uses.items():
+        where = ", ".join(str(n) for n in sorted(set(lines)))
+        out.append(
+            Finding(
+                "airflow3-removed",
+                Severity.ERROR,
+                key,
+                f"Context key `{key}` is removed in Airflow 3.0: the task's context has no "
+                f"such key, so reading it fails (KeyError) or gives None; used on line(s) "
+                f"{where}.",
+                "Use `logical_date` / `data_interval_start` / `data_interval_end` (and "
+                "`dag_run.conf` for `conf`).",
                 display,
                 min(lines),
             )

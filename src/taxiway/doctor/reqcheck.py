@@ -97,6 +97,18 @@ def classify(req: RequirementLine, release: MwaaRelease) -> Verdict:
     return Verdict(req, "not-builtin", None, constrained)
 
 
+def major_move(old: str | None, new: str | None) -> bool:
+    """Whether moving an ``==old`` pin to ``new`` changes the major version."""
+    from packaging.version import InvalidVersion, Version
+
+    if old is None or new is None:
+        return False
+    try:
+        return Version(old).major != Version(new).major
+    except InvalidVersion:
+        return False
+
+
 def constraints_apply(parsed: ParsedRequirements, release: MwaaRelease) -> str:
     """Which constraints pip installs the file under on MWAA: ``"mwaa"`` (the target's own:
     the file's ``-c`` is the target's URL, or it has none and MWAA adds them), ``"other"``
@@ -208,6 +220,10 @@ def _pin_conflict(verdict: Verdict, release: MwaaRelease, applied: str) -> Findi
             if verdict.builtin is not None
             else f"Use `{name}=={verdict.constrained}` (`--fix` does this)."
         )
+        if major_move(req.pinned, verdict.builtin or verdict.constrained):
+            hint = hint.replace("(`--fix` does this)", "").rstrip(" .") + (
+                ": another major version; check its changelog, then `--fix --unsafe-fixes`."
+            )
     else:
         # Built in, outside the constraints: pip replaces the image's copy.
         severity = Severity.ERROR if _airflow_itself(req) else Severity.WARNING

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from taxiway.doctor import check_project
 from taxiway.doctor.airflow3 import RULES, run_ruff_air3
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_project_from_2_10_3_against_3_3_1(projects: Path) -> None:
@@ -54,3 +57,24 @@ def test_dags_findings_on_3_3_1_add_ruff_findings(projects: Path) -> None:
     assert ("airflow3-moved", "airflow.models.Variable", "dags/slow_parse.py", 13) in ruff
     # the syntax error is reported once, by the DAG checks, not again by ruff
     assert [f.file for f in findings if f.code == "parse-error"] == ["dags/broken.py"]
+
+
+def test_removed_context_keys_once_each(doctor_cli) -> None:  # type: ignore[no-untyped-def]
+    dags = REPO / "tests" / "fixtures" / "doctor_context" / "dags"
+    ran = doctor_cli("doctor", "dags", str(dags), "--mwaa", "3.0.6", "--format", "json")
+    found = [
+        (f["subject"], f["line"], "(ruff AIR301)" in f["message"])
+        for f in json.loads(ran.stdout)["findings"]
+        if f["code"] == "airflow3-removed"
+    ]
+    # the @task function's keys from ruff, the PythonOperator callable's **kwargs from taxiway
+    assert sorted(found) == [
+        ("execution_date", 9, True),
+        ("next_ds", 9, True),
+        ("prev_ds", 13, False),
+        ("yesterday_ds", 13, False),
+    ]
+    assert ran.returncode == 1
+    # a 2.x target still has the keys
+    old = doctor_cli("doctor", "dags", str(dags), "--mwaa", "2.10.3", "--format", "json")
+    assert not [f for f in json.loads(old.stdout)["findings"] if f["code"] == "airflow3-removed"]

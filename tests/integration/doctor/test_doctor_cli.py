@@ -29,9 +29,7 @@ def test_clean_project_exits_0(taxiway_cli, projects: Path) -> None:  # type: ig
 def test_legacy_requirements_json_and_fix(taxiway_cli, projects: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "requirements.min.txt"
     req = projects / "legacy_2_1_2" / "requirements.txt"
-    proc = taxiway_cli(
-        "doctor", "requirements", str(req), "--mwaa", "2.0.2", "--format", "json", "--fix", str(out)
-    )
+    proc = taxiway_cli("doctor", "requirements", str(req), "--mwaa", "2.0.2", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     # 2.0.2 applies no constraints without a -c line (a warning): pins that replace Airflow
@@ -41,13 +39,18 @@ def test_legacy_requirements_json_and_fix(taxiway_cli, projects: Path, tmp_path:
     assert sum(doc["by_code"].values()) == len(doc["findings"])
     assert doc["mwaa_version"] == "2.0.2" and doc["python"] == "3.7"
     assert doc["findings"][0]["severity"] == "error"
+    # --fix reports (and exits with) what is left in the fixed file: no error
+    fixed = taxiway_cli(
+        "doctor", "requirements", str(req), "--mwaa", "2.0.2", "--format", "json",
+        "--fix", str(out), "--unsafe-fixes",
+    )  # fmt: skip
+    assert fixed.returncode == 0, fixed.stdout
+    left = json.loads(fixed.stdout)
+    assert left["summary"] == {"error": 0, "warning": 1, "info": 12}
+    assert left["by_code"] == {"not-builtin": 12, "unpinned": 1}
     c_lines = [ln for ln in out.read_text().splitlines() if ln.startswith("-c ")]
     assert c_lines == [mwaa.release("2.0.2").constraints_line]
-    assert "wrote" in proc.stderr and str(out) in proc.stderr
-    # the fixed file passes (exit 0)
-    again = taxiway_cli("doctor", "requirements", str(out), "--mwaa", "2.0.2", "--format", "json")
-    assert again.returncode == 0, again.stdout
-    assert json.loads(again.stdout)["summary"]["error"] == 0
+    assert "wrote" in fixed.stderr and str(out) in fixed.stderr
 
 
 def test_junit_and_markdown(taxiway_cli, projects: Path) -> None:  # type: ignore[no-untyped-def]
