@@ -73,7 +73,7 @@ class Converted:
 
 
 class _Refused(Exception):
-    pass
+    """A DAG or task the converter refuses; the message says what and why."""
 
 
 def module_of(file: str) -> str:
