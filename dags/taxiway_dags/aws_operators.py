@@ -25,8 +25,13 @@ class CurateStepOperator(EmrAddStepsOperator):
 
         env = settings.current(self.taxiway_env)
         emr = self.hook.conn
-        ec2 = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="ec2").get_conn()
-        cluster_id = aws_tasks.ensure_cluster(emr, ec2, env, self.log)
+        ec2 = AwsBaseHook(
+            aws_conn_id=self.aws_conn_id, client_type="ec2", region_name=env.region
+        ).get_conn()
+        kms = AwsBaseHook(
+            aws_conn_id=self.aws_conn_id, client_type="kms", region_name=env.region
+        ).get_conn()
+        cluster_id = aws_tasks.ensure_cluster(emr, ec2, env, self.log, kms=kms)
         context["ti"].xcom_push(key="job_flow_id", value=cluster_id)
         step = self.steps[0]
         step_id = aws_tasks.active_step(emr, cluster_id, step["Name"])

@@ -4,7 +4,7 @@ Runs on MWAA, so it imports only Airflow and the amazon provider (which brings b
 hooks are created inside the callables. Order of work in one run of hour H:
 
 1. `curate` finds the environment's EMR cluster (WAITING or RUNNING) or creates it from the
-   spec below when none is alive (a terminated sandbox cluster does not stop the pipeline),
+   spec below when none is alive: the DAG owns the cluster, EMR's idle timeout ends it,
    then submits one spark-submit step with a run id derived from the Airflow run and waits
    for it; a step of the same hour still PENDING/RUNNING (an earlier try whose waiter gave up)
    is waited for instead of submitting a duplicate. A FAILED step fails the task with EMR's
@@ -45,7 +45,15 @@ def step_name(hour: str) -> str:
 
 
 def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
-    """The EMR step's command line: the contract `taxiway.jobs.curate_spark` parses."""
+    """The EMR step's command line: the contract `taxiway.jobs.curate_spark` parses.
+
+    The driver (in YARN's application master, deploy mode cluster) gets ``AWS_REGION``: the
+    job's S3 lock never guesses a region, and an EC2 node's environment has none.
+    """
+    if not env.region:
+        raise ValueError(
+            f"Environment `{env.name}` has no region in taxiway.yaml; the EMR step needs one."
+        )
     artifacts = f"s3://{env.bucket('artifacts')}/jobs"
     return [
         "spark-submit",
@@ -53,6 +61,8 @@ def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
         "cluster",
         "--py-files",
         f"{artifacts}/taxiway_jobs.zip",
+        "--conf",
+        f"spark.yarn.appMasterEnv.AWS_REGION={env.region}",
         f"{artifacts}/curate_spark.py",
         "--landing-root",
         f"s3://{env.bucket('landing')}",
@@ -75,32 +85,53 @@ def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
     ]
 
 
+#: dynamic overwrite replaces only the partitions a run writes. No Glue metastore: the job
+#: reads and writes by path and MWAA registers the partitions, so the instance role has no
+#: Glue access at all (infra/terraform/modules/emr/iam.tf)
+CONFIGURATIONS = (
+    {
+        "Classification": "spark-defaults",
+        "Properties": {"spark.sql.sources.partitionOverwriteMode": "dynamic"},
+    },
+)
+#: one gp3 volume per node (GiB): the primary holds logs, the core nodes Spark's shuffle
+VOLUMES = {"MASTER": 64, "CORE": 256}
+
+
+def _group(name: str, role: str, instance_type: str, count: int) -> dict[str, Any]:
+    volume = {"VolumeSpecification": {"VolumeType": "gp3", "SizeInGB": VOLUMES[role]}}
+    return {
+        "Name": name,
+        "InstanceRole": role,
+        "InstanceType": instance_type,
+        "InstanceCount": count,
+        "EbsConfiguration": {"EbsBlockDeviceConfigs": [{**volume, "VolumesPerInstance": 1}]},
+    }
+
+
 def cluster_spec(
     env: settings.DagEnv, subnet_id: str | None, groups: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """RunJobFlow arguments for the environment's cluster, from the same settings Terraform reads.
+    """RunJobFlow arguments for the environment's cluster: the one spec of it.
 
-    Mirrors infra/terraform/modules/emr (names per `taxiway.naming`, its security
-    configuration and EMR-managed security groups when they exist); idle clusters
-    terminate after `emr_idle_timeout_minutes`.
+    The DAG owns the cluster (docs/deploy.md, "Who owns the EMR cluster"): Terraform makes
+    what it is built from (roles, instance profile, security configuration, security
+    groups, the private subnet, the key; names per `taxiway.naming`, found in ``groups``),
+    this spec says how it is built, and EMR ends it after `emr_idle_timeout_minutes`
+    without steps, so no cluster outlives its use.
     """
     groups = groups or {}
     sizing = env.raw.get("sizing", {})
     project, name = env.project, env.name
     instances: dict[str, Any] = {
         "InstanceGroups": [
-            {
-                "Name": "primary",
-                "InstanceRole": "MASTER",
-                "InstanceType": sizing.get("emr_primary_instance_type", "m5.xlarge"),
-                "InstanceCount": 1,
-            },
-            {
-                "Name": "core",
-                "InstanceRole": "CORE",
-                "InstanceType": sizing.get("emr_core_instance_type", "m5.xlarge"),
-                "InstanceCount": int(sizing.get("emr_core_instance_count", 1)),
-            },
+            _group("primary", "MASTER", sizing.get("emr_primary_instance_type", "m5.xlarge"), 1),
+            _group(
+                "core",
+                "CORE",
+                sizing.get("emr_core_instance_type", "m5.xlarge"),
+                int(sizing.get("emr_core_instance_count", 1)),
+            ),
         ],
         "KeepJobFlowAliveWhenNoSteps": True,
         "TerminationProtected": False,
@@ -114,10 +145,13 @@ def cluster_spec(
     ):
         if groups.get(suffix):
             instances[field_name] = groups[suffix]
+    if groups.get("emr-debug"):  # the Client VPN's way to the web UIs (sandbox and test)
+        instances["AdditionalMasterSecurityGroups"] = [groups["emr-debug"]]
     spec: dict[str, Any] = {
         "Name": env.cluster_name,
         "ReleaseLabel": env.raw.get("emr_release", "emr-7.12.0"),
         "Applications": [{"Name": "Spark"}, {"Name": "Hadoop"}],
+        "Configurations": [dict(c) for c in CONFIGURATIONS],
         "Instances": instances,
         "ServiceRole": settings.naming.emr_service_role(project, name),
         "JobFlowRole": settings.naming.emr_instance_profile(project, name),
@@ -127,6 +161,7 @@ def cluster_spec(
             "IdleTimeout": 60 * int(env.raw.get("emr_idle_timeout_minutes", 60))
         },
         "Tags": [
+            # taxiway:env scopes the MWAA role's and DataEngineer's EMR permissions
             {"Key": "taxiway:env", "Value": name},
             {"Key": "for-use-with-amazon-emr-managed-policies", "Value": "true"},
         ],
@@ -134,6 +169,8 @@ def cluster_spec(
     }
     if groups.get("security-configuration"):
         spec["SecurityConfiguration"] = groups["security-configuration"]
+    if groups.get("log-key"):
+        spec["LogEncryptionKmsKeyId"] = groups["log-key"]
     return spec
 
 
@@ -153,10 +190,11 @@ def _private_subnet(ec2: Any, env: settings.DagEnv) -> str | None:
     return sorted(s["SubnetId"] for s in subnets)[0] if subnets else None
 
 
-def _cluster_groups(emr: Any, ec2: Any, env: settings.DagEnv) -> dict[str, str]:
-    """Terraform's EMR security groups (by name) and security configuration, if present."""
+def _cluster_groups(emr: Any, ec2: Any, env: settings.DagEnv, kms: Any = None) -> dict[str, str]:
+    """Terraform's EMR security groups (by name), security configuration and key, if present."""
     stem = env.cluster_name
-    names = [f"{stem}-emr-primary", f"{stem}-emr-core", f"{stem}-emr-service-access"]
+    suffixes = ("emr-primary", "emr-core", "emr-service-access", "emr-debug")
+    names = [f"{stem}-{suffix}" for suffix in suffixes]
     found = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": names}])
     out = {g["GroupName"][len(stem) + 1 :]: g["GroupId"] for g in found["SecurityGroups"]}
     try:
@@ -165,11 +203,21 @@ def _cluster_groups(emr: Any, ec2: Any, env: settings.DagEnv) -> dict[str, str]:
         pass  # no Terraform-made configuration: the cluster gets EMR's defaults
     else:
         out["security-configuration"] = f"{stem}-encryption"
+    if kms is not None:
+        alias = settings.naming.kms_alias(env.project, env.name)
+        try:
+            out["log-key"] = kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+        except kms.exceptions.ClientError:  # no environment key: S3's own keys for the logs
+            out.pop("log-key", None)
     return out
 
 
-def ensure_cluster(emr: Any, ec2: Any, env: settings.DagEnv, log: Any) -> str:
-    """The id of the environment's live cluster, creating it when none is alive."""
+def ensure_cluster(emr: Any, ec2: Any, env: settings.DagEnv, log: Any, kms: Any = None) -> str:
+    """The id of the environment's live cluster, creating it when none is alive.
+
+    A cluster created and then lost by a task that died is found by name on the retry, so
+    a retry never makes a second one.
+    """
     found = [
         c
         for page in emr.get_paginator("list_clusters").paginate(ClusterStates=list(ALIVE))
@@ -184,7 +232,8 @@ def ensure_cluster(emr: Any, ec2: Any, env: settings.DagEnv, log: Any) -> str:
     if found:
         return str(found[0]["Id"])
     log.warning("No live EMR cluster `%s`: creating one from the environment's spec", env.name)
-    spec = cluster_spec(env, _private_subnet(ec2, env), _cluster_groups(emr, ec2, env))
+    groups = _cluster_groups(emr, ec2, env, kms)
+    spec = cluster_spec(env, _private_subnet(ec2, env), groups)
     return str(emr.run_job_flow(**spec)["JobFlowId"])
 
 

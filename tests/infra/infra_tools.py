@@ -109,5 +109,19 @@ def find_terraform() -> Terraform | None:
     return None
 
 
+#: what the roots read outside infra/ (`yamldecode(file(...))`, `templatefile(...)`)
+OUTSIDE_INFRA = ("taxiway.yaml", "src/taxiway/platform/startup.sh.tftpl")
+
+
+def copy_tree(dest: Path) -> Path:
+    """infra/ and the files it reads, copied under ``dest`` (so .terraform/ and lock files
+    never land in the work tree); returns the copy's infra/terraform."""
+    shutil.copytree(REPO / "infra", dest / "infra", ignore=shutil.ignore_patterns(".terraform*"))
+    for rel in OUTSIDE_INFRA:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / rel, dest / rel)
+    return dest / "infra" / "terraform"
+
+
 def has_aws_provider_mirror() -> bool:
     return (PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws").is_dir()

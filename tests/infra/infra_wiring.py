@@ -81,28 +81,57 @@ def webserver_problems(parsed: Parsed) -> list[str]:
     return problems
 
 
+def dag_cluster_spec(env: str, yaml_env: dict[str, Any]) -> dict[str, Any]:
+    """The RunJobFlow request the DAG's curate task sends for ``env`` with these settings
+    (the DAG owns the cluster: dags/taxiway_dags/aws_tasks.py)."""
+    import dataclasses
+    import sys
+
+    from infra_hcl import REPO
+
+    if str(REPO / "dags") not in sys.path:
+        sys.path.insert(0, str(REPO / "dags"))
+    from taxiway_dags import aws_tasks, settings
+
+    base = settings.current(env)
+    denv = dataclasses.replace(base, raw=yaml_env, account_id="123456789012")
+    return aws_tasks.cluster_spec(denv, "subnet-1")
+
+
 def emr_termination_problems(parsed: Parsed, yaml_envs: dict[str, Any]) -> list[str]:
-    """The EMR cluster terminates after the idle timeout from taxiway.yaml."""
-    problems: list[str] = []
-    clusters = list(blocks(parsed, "resource", "aws_emr_cluster"))
-    if not clusters:
-        problems.append("no aws_emr_cluster")
-    for b in clusters:
-        policy = first(b.body, "auto_termination_policy")
-        if policy.get("idle_timeout") != "${var.idle_timeout_minutes * 60}":
-            problems.append(f"{b.address}: auto_termination_policy.idle_timeout is {policy!r}")
-        if b.body.get("termination_protection") is not False:
-            problems.append(f"{b.address}: termination_protection must be false to auto-terminate")
+    """One owner of the cluster: Terraform declares none, the DAG's spec ends every cluster
+    after the idle timeout from taxiway.yaml, and each root refuses a timeout EMR would."""
+    problems = [
+        f"{b.address}: Terraform must not own a cluster (the DAG's curate task does)"
+        for b in blocks(parsed, "resource", "aws_emr_cluster")
+    ]
     for env in ENVS:
-        emr = modules(parsed, env_folder(env)).get("emr", {})
-        if emr.get("idle_timeout_minutes") != "${local.env.emr_idle_timeout_minutes}":
-            problems.append(f"envs/{env}: module.emr.idle_timeout_minutes is not from taxiway.yaml")
-        minutes = yaml_envs.get(env, {}).get("emr_idle_timeout_minutes")
+        yaml_env = yaml_envs.get(env, {})
+        minutes = yaml_env.get("emr_idle_timeout_minutes")
         # EMR accepts 1 minute to 7 days.
         if not isinstance(minutes, int) or not 1 <= minutes <= 7 * 24 * 60:
             problems.append(
                 f"taxiway.yaml: environments.{env}.emr_idle_timeout_minutes is {minutes!r}"
             )
+            continue
+        spec = dag_cluster_spec(env, yaml_env)
+        if spec.get("AutoTerminationPolicy") != {"IdleTimeout": minutes * 60}:
+            problems.append(f"{env}: the DAG's cluster idle_timeout is not {minutes} minutes")
+        if spec["Instances"].get("TerminationProtected") is not False:
+            problems.append(f"{env}: the DAG's cluster must not be termination-protected")
+        settings_res = [
+            b
+            for b in blocks(parsed, "resource", "terraform_data")
+            if b.folder == env_folder(env) and b.name == "settings"
+        ]
+        conditions = [
+            str(c.get("condition"))
+            for b in settings_res
+            for lc in b.body.get("lifecycle", [])
+            for c in lc.get("precondition", [])
+        ]
+        if not any("emr_idle_timeout_minutes" in c for c in conditions):
+            problems.append(f"envs/{env}: no precondition on emr_idle_timeout_minutes")
     return problems
 
 

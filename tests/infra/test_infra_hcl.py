@@ -126,8 +126,8 @@ def test_every_component_logs(hcl: h.Parsed) -> None:
     logging = h.first(mwaa.body, "logging_configuration")
     kinds = ("dag_processing_logs", "scheduler_logs", "task_logs", "webserver_logs", "worker_logs")
     assert {k: h.first(logging, k).get("enabled") for k in kinds} == dict.fromkeys(kinds, True)
-    (emr,) = h.blocks(hcl, "resource", "aws_emr_cluster")
-    assert emr.body["log_uri"].startswith("s3://")
+    spec = w.dag_cluster_spec("sandbox", {"emr_idle_timeout_minutes": 60})
+    assert spec["LogUri"] == "s3://taxiway-sandbox-logs-123456789012/emr/"
     assert len(list(h.blocks(hcl, "resource", "aws_flow_log"))) == 1
     for group in h.blocks(hcl, "resource", "aws_cloudwatch_log_group"):
         assert group.body.get("kms_key_id"), f"{group.address}: log group not KMS-encrypted"
@@ -227,10 +227,15 @@ def test_wiring_checks_catch_broken_copies(hcl: h.Parsed, settings_doc: dict[str
             "webserver_access_mode"
         ] = "PUBLIC_ONLY"
 
-    def no_auto_termination(t: h.Parsed) -> None:
-        del _resource(t, "modules/emr/main.tf", "aws_emr_cluster", "this")[
-            "auto_termination_policy"
-        ]
+    def terraform_owns_a_cluster(t: h.Parsed) -> None:
+        t["modules/emr/main.tf"]["resource"].append(
+            {"aws_emr_cluster": {"this": {"name": "${local.name}"}}}
+        )
+
+    def no_timeout_guard(t: h.Parsed) -> None:
+        _resource(t, "envs/test/main.tf", "terraform_data", "settings")["lifecycle"][0][
+            "precondition"
+        ] = []
 
     def public_subnets(t: h.Parsed) -> None:
         for entry in t["envs/test/main.tf"]["module"]:
@@ -245,8 +250,12 @@ def test_wiring_checks_catch_broken_copies(hcl: h.Parsed, settings_doc: dict[str
     envs = settings_doc["environments"]
     assert any("production" in p for p in w.webserver_problems(_broken(hcl, public_prod)))
     assert any(
-        "idle_timeout" in p
-        for p in w.emr_termination_problems(_broken(hcl, no_auto_termination), envs)
+        "must not own a cluster" in p
+        for p in w.emr_termination_problems(_broken(hcl, terraform_owns_a_cluster), envs)
+    )
+    assert any(
+        "envs/test: no precondition" in p
+        for p in w.emr_termination_problems(_broken(hcl, no_timeout_guard), envs)
     )
     assert w.emr_termination_problems(hcl, {**envs, "test": {}}) != []
     assert any(

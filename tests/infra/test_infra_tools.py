@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -101,12 +100,7 @@ def test_terraform_validate(terraform: t.Terraform | None, env: str, tmp_path: P
             stacklevel=1,
         )
         return
-    # A copy, so .terraform/ and the lock file never land in the work tree.
-    shutil.copytree(
-        h.REPO / "infra", tmp_path / "infra", ignore=shutil.ignore_patterns(".terraform*")
-    )
-    shutil.copy(h.REPO / "taxiway.yaml", tmp_path / "taxiway.yaml")
-    tf = tmp_path / "infra" / "terraform"
+    tf = t.copy_tree(tmp_path)
     root = tf / "bootstrap" if env == "bootstrap" else tf / "envs" / env
     init = terraform.run(
         "init", "-backend=false", "-input=false", f"-plugin-dir={t.PLUGIN_DIR}", cwd=root

@@ -8,9 +8,12 @@ An EMR step then runs::
 The zip holds ``taxiway/__init__.py`` (version only), ``taxiway/errors.py`` (the exception
 tree), ``taxiway/events/contract.py`` (the one event contract: fields, reason codes),
 ``taxiway/lake/contract.py`` (the one curate contract: hours, run id, layout, counts check,
-manifests, the redo journal), ``taxiway/lake/lock.py`` (the lake lock) and
-``taxiway/jobs/*.py``. They import nothing but the standard library, pyspark (boto3 for an
-``s3://`` lock, which EMR ships) and each other, so the cluster needs no extra installs.
+manifests, the redo journal), ``taxiway/lake/lock.py`` (the lake lock),
+``taxiway/lake/s3api.py`` (the lock's S3 calls on the standard library: nothing guarantees
+a boto3 on EMR 7's Python, let alone one with conditional writes) and
+``taxiway/jobs/*.py``. They import nothing but the standard library, pyspark and each
+other, so the cluster needs no extra installs (a test runs them on a Python without
+site-packages).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ def build_bundle(dest: Path) -> tuple[Path, Path]:
             ("taxiway/lake/__init__.py", _JOBS.parent / "lake" / "__init__.py"),
             ("taxiway/lake/contract.py", _JOBS.parent / "lake" / "contract.py"),
             ("taxiway/lake/lock.py", _JOBS.parent / "lake" / "lock.py"),
+            ("taxiway/lake/s3api.py", _JOBS.parent / "lake" / "s3api.py"),
         ]
         for arcname, path in shared + [(f"taxiway/jobs/{name}", _JOBS / name) for name in _MODULES]:
             info = zipfile.ZipInfo(arcname, date_time=(2020, 1, 1, 0, 0, 0))

@@ -18,9 +18,11 @@ Two implementations with one interface (``acquire``/``release``/``holder``, cont
     two runs that both saw it expire only one wins, and release deletes with ``IfMatch`` so
     a run never removes a lock that was taken over from it.
 
-This module imports only the standard library (boto3 lazily, inside ``S3Lock``) and nothing
-from taxiway, so the EMR Spark job can ship it in its ``--py-files`` zip and take the same
-lock on its lake.
+This module imports only the standard library and :mod:`taxiway.lake.s3api` (the lock's
+three S3 calls, stdlib SigV4: EMR 7's Python has no boto3 anything guarantees), so the EMR
+Spark job ships both in its ``--py-files`` zip and takes the same lock on its lake. The
+region is always explicit: ``region=`` or ``AWS_REGION``/``AWS_DEFAULT_REGION`` (the EMR
+step sets ``AWS_REGION`` for the driver), never guessed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class LockBusyError(Exception):
         self.holder = holder
         who = describe(holder)
         super().__init__(f"The lake lock `{where}` is held by {who}.")
+
+
+class LockRegionError(Exception):
+    """An S3 lock without a region: it is never guessed."""
 
 
 class LockLostError(Exception):
@@ -136,7 +142,9 @@ class _Lock(abc.ABC):
 LOCK_NAME = ".lake.lock"
 
 
-def lock_for(root: str, run_id: str = "", ttl: float = 900.0) -> FileLock | S3Lock:
+def lock_for(
+    root: str, run_id: str = "", ttl: float = 900.0, region: str | None = None
+) -> FileLock | S3Lock:
     """The lake lock for a root: ``s3://bucket/prefix`` -> :class:`S3Lock`, a path -> file.
 
     What the EMR job calls with its ``--root``, so it shares the lock with every other run on
@@ -148,7 +156,7 @@ def lock_for(root: str, run_id: str = "", ttl: float = 900.0) -> FileLock | S3Lo
     if root.startswith("s3://"):
         bucket, _, prefix = root[len("s3://") :].partition("/")
         key = "/".join(p for p in (prefix.strip("/"), LOCK_NAME) if p)
-        return S3Lock(bucket, key, run_id=run_id, ttl=ttl)
+        return S3Lock(bucket, key, run_id=run_id, ttl=ttl, region=region)
     path = root[len("file://") :] if root.startswith("file://") else root
     return FileLock(os.path.join(path, LOCK_NAME), run_id=run_id)
 
@@ -214,8 +222,10 @@ class S3Lock(_Lock):
         ttl: float = 900.0,
         client: Any = None,
         heartbeat: bool = True,
+        region: str | None = None,
     ) -> None:
         self.bucket = bucket
+        self.region = region
         self.key = key
         self.where = f"s3://{bucket}/{key}"
         self.run_id = run_id
@@ -231,9 +241,17 @@ class S3Lock(_Lock):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # lazily: the module must import without boto3 (local runs)
+            from taxiway.lake.s3api import S3Client
 
-            self._client = boto3.client("s3")
+            region = (
+                self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+            )
+            if not region:
+                raise LockRegionError(
+                    f"No AWS region for the lake lock `{self.where}`: set AWS_REGION (the EMR "
+                    "step passes `--conf spark.yarn.appMasterEnv.AWS_REGION=<region>`)."
+                )
+            self._client = S3Client(region)
         return self._client
 
     def _body(self) -> bytes:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import string
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,8 @@ from taxiway.config import Settings
 from taxiway.errors import UsageError
 from taxiway.findings import Finding
 
+#: the startup script's one text (package data), rendered here and by Terraform
+STARTUP_TEMPLATE = "startup.sh.tftpl"
 #: the prefix of each bucket role a bundle writes to
 ROLES = ("mwaa", "artifacts")
 _SKIP = ("__pycache__", ".pyc", "deployment.json")
@@ -78,13 +81,15 @@ def _sha256(path: Path) -> str:
 
 
 def startup_script(env: str, account_id: str) -> str:
-    """MWAA's startup script: the environment the DAGs build for."""
-    return (
-        "#!/bin/sh\n"
-        "# Written by `taxiway deploy`: which taxiway environment this MWAA runs.\n"
-        f"export TAXIWAY_ENV={env}\n"
-        f"export TAXIWAY_ACCOUNT_ID={account_id}\n"
-    )
+    """MWAA's startup script: the environment the DAGs build for.
+
+    The text is :data:`STARTUP_TEMPLATE`, which Terraform's ``templatefile`` renders too
+    (infra/terraform/modules/mwaa): the environment's first ``startup.sh`` has the bytes a
+    deploy would upload, so the first deploy compares it unchanged.
+    """
+    text = resources.files("taxiway.platform").joinpath(STARTUP_TEMPLATE).read_text("utf-8")
+    # Terraform's template syntax for plain variables, `${name}`, is string.Template's
+    return string.Template(text).substitute(environment=env, account_id=account_id)
 
 
 def requirements(mwaa_version: str) -> str:

@@ -48,6 +48,8 @@ def environment_names(settings: Settings, env: str, account_id: str, partition: 
         execution_role=naming.mwaa_execution_role(p, env),
         kms_alias=naming.kms_alias(p, env),
         emr_cluster=naming.emr_cluster(p, env),
+        emr_service_role=naming.emr_service_role(p, env),
+        emr_instance_profile=naming.emr_instance_profile(p, env),
         athena_workgroup=naming.athena_workgroup(p, env),
         glue_database=naming.glue_database(p, env),
         mwaa_environment=naming.mwaa_environment(p, env),

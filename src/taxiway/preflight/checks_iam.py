@@ -23,11 +23,18 @@ _IAM_TF = "infra/terraform/modules/mwaa/iam.tf"
 _CELERY_ACCOUNT = "000000000000"
 
 
+#: a request's condition context: ``(key, value)`` pairs, e.g. ``aws:RequestTag/...``
+Context = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class Need:
     action: str
     resource: str
     why: str
+    #: what the request carries that the role's conditions may test (IAM's simulator is
+    #: given it; it does not look up tags itself)
+    context: Context = ()
 
 
 def mwaa_permissions(
@@ -114,32 +121,71 @@ def required_permissions(names: Names, cluster_id: str | None, key_arn: str | No
         # Not found yet: a placeholder in the account, so the role's key statement is tested.
         key_arn=key_arn or f"arn:{p}:kms:{r}:{a}:key/unknown",
     )
+    # The DAG owns its EMR cluster (docs/deploy.md): it finds it, or what to build it from,
+    # and creates it tagged with the environment, which the role's EMR statements test.
+    tag = (("aws:RequestTag/taxiway:env", names.env),)
+    owned = (("aws:ResourceTag/taxiway:env", names.env),)
+    cluster = f"arn:{p}:elasticmapreduce:{r}:{a}:cluster/{cluster_id or 'j-NEWCLUSTER'}"
+    role_arn = f"arn:{p}:iam::{a}:role/"
     needs += [
-        Need("elasticmapreduce:ListClusters", "*", "the DAG finds the cluster by name"),
-        # Without a cluster there is no ARN to check the step permissions against;
-        # emr-cluster-not-found says so.
         *(
-            Need(f"elasticmapreduce:{action}", cluster, "the DAG runs curate as an EMR step")
-            for action in ("AddJobFlowSteps", "DescribeStep", "DescribeCluster")
-            if cluster_id
+            Need(action, "*", "the DAG finds its cluster, or what to build it from")
+            for action in (
+                "elasticmapreduce:ListClusters",
+                "elasticmapreduce:DescribeSecurityConfiguration",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            )
+        ),
+        Need("elasticmapreduce:RunJobFlow", "*", "the DAG creates its cluster", tag),
+        Need("elasticmapreduce:AddTags", cluster, "the DAG tags the cluster it creates", tag),
+        Need(
+            "elasticmapreduce:PutAutoTerminationPolicy",
+            cluster,
+            "the cluster the DAG creates ends when idle",
+            owned,
+        ),
+        Need(
+            "iam:PassRole",
+            role_arn + names.emr_service_role,
+            "the DAG's cluster runs as EMR's service role",
+            (("iam:PassedToService", "elasticmapreduce.amazonaws.com"),),
+        ),
+        Need(
+            "iam:PassRole",
+            role_arn + names.emr_instance_profile,
+            "the DAG's cluster nodes run with the instance profile",
+            (("iam:PassedToService", "ec2.amazonaws.com"),),
+        ),
+        *(
+            Need(f"elasticmapreduce:{action}", cluster, "the DAG runs curate as an EMR step", owned)
+            for action in ("AddJobFlowSteps", "ListSteps", "DescribeStep")
         ),
         *(
             Need(f"athena:{action}", workgroup, "the DAG runs report SQL in Athena")
-            for action in ("StartQueryExecution", "GetQueryExecution", "GetQueryResults")
+            for action in ("StartQueryExecution", "GetQueryExecution")
         ),
+        Need("glue:GetDatabase", f"{glue}:database/{db}", "Athena resolves the DAG's database"),
         *(
             Need(f"glue:{action}", resource, "the DAG registers curated partitions in Glue")
-            for action in ("GetTable", "BatchCreatePartition", "GetPartitions")
+            for action in ("GetTable", "BatchCreatePartition")
             for resource in (
                 f"{glue}:catalog",
                 f"{glue}:database/{db}",
                 f"{glue}:table/{db}/events",
             )
         ),
-        Need("s3:ListBucket", b["landing"], "Athena and the DAG list the landing bucket"),
-        Need("s3:GetObject", f"{b['landing']}/topics/events/x.json.gz", "Athena reads landing"),
+        Need("s3:ListBucket", b["curated"], "Athena lists the curated tables"),
         Need("s3:GetObject", f"{b['curated']}/curated/events/x.parquet", "Athena reads curated"),
+        Need(
+            "s3:GetObject", f"{b['curated']}/manifests/runs/x.json", "the DAG reads run manifests"
+        ),
+        Need("s3:PutObject", f"{b['curated']}/hourly_counts/x.json", "the DAG writes hour counts"),
+        Need("s3:ListBucket", b["reports"], "the DAG lists report runs"),
         Need("s3:PutObject", f"{b['reports']}/reports/x.parquet", "Athena writes reports"),
+        Need("s3:DeleteObject", f"{b['reports']}/reports/x.parquet", "the DAG drops old reports"),
+        Need("s3:GetBucketLocation", b["artifacts"], "Athena locates its results"),
         Need("s3:PutObject", f"{b['artifacts']}/athena-results/x.csv", "Athena writes results"),
     ]
     return needs
@@ -180,7 +226,7 @@ def decisions(
     docs = [doc for _, doc in role.policies]
     out = {}
     for need in needs:
-        d = evaluate(docs, need.action, need.resource)
+        d = evaluate(docs, need.action, need.resource, context=dict(need.context))
         out[(need.action, need.resource)] = (d.decision, d.conditions)
     return out
 
@@ -236,9 +282,10 @@ def check_permissions(
     return out
 
 
-def simulation_pairs(needs: list[Need]) -> list[tuple[str, str]]:
-    """What to ask IAM's simulator: every need, and the ListAllMyBuckets MWAA wants denied."""
-    return [(n.action, n.resource) for n in needs] + [("s3:ListAllMyBuckets", "*")]
+def simulation_pairs(needs: list[Need]) -> list[tuple[str, str, Context]]:
+    """What to ask IAM's simulator: every need with its context, and the ListAllMyBuckets
+    MWAA wants denied."""
+    return [(n.action, n.resource, n.context) for n in needs] + [("s3:ListAllMyBuckets", "*", ())]
 
 
 def check_role(

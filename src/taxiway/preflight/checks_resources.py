@@ -144,15 +144,16 @@ def check_analytics(snapshot: Snapshot) -> list[Finding]:
     names = snapshot.names
     out = []
     if snapshot.emr_cluster_id is None:
+        # the DAG owns the cluster (docs/deploy.md): none alive between runs is the design
         out.append(
             Finding(
                 "emr-cluster-not-found",
-                Severity.ERROR,
+                Severity.INFO,
                 names.emr_cluster,
-                f"No running or waiting EMR cluster is named `{names.emr_cluster}`; the curate "
-                "step has nowhere to run.",
-                "Create it (infra/terraform/modules/emr) or start a new one with that name; "
-                "the role's EMR step permissions are checked once it exists.",
+                f"No running or waiting EMR cluster is named `{names.emr_cluster}`: the curate "
+                "task creates it from the DAG's spec at its next run, and EMR ends it when idle.",
+                "Nothing to do; the role's EMR permissions are checked for the cluster the DAG "
+                "creates.",
             )
         )
     wg = snapshot.workgroup

@@ -30,7 +30,9 @@ from taxiway.preflight.snapshot import (
 )
 
 # IAM's simulator, given a role ARN and (action, resource) pairs; None where unavailable.
-Simulate = Callable[[str, list[tuple[str, str]]], "tuple[Simulated, ...] | None"]
+#: one simulator question: action, resource, the request's condition context
+SimRequest = tuple[str, str, tuple[tuple[str, str], ...]]
+Simulate = Callable[[str, list[SimRequest]], "tuple[Simulated, ...] | None"]
 _NOT_FOUND = {
     "404",
     "NoSuchBucket",
@@ -305,9 +307,7 @@ def collect(names: Names, clients: ClientFactory, simulate: Simulate | None = No
     return replace(snapshot, simulated=simulated, notes=tuple(r.notes))
 
 
-def simulate_role(
-    iam: Any, role_arn: str, pairs: list[tuple[str, str]]
-) -> tuple[Simulated, ...] | None:
+def simulate_role(iam: Any, role_arn: str, pairs: list[SimRequest]) -> tuple[Simulated, ...] | None:
     """IAM's policy simulator on every ``(action, resource)``; None where the endpoint lacks it.
 
     ``iam`` should be a client without retries: a simulator that is missing answers the
@@ -318,9 +318,20 @@ def simulate_role(
 
     out = []
     try:
-        for action, resource in pairs:
+        for action, resource, context in pairs:
+            # the simulator looks up no tags: the request's context is given, as AWS sees it
+            extra = (
+                {
+                    "ContextEntries": [
+                        {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"}
+                        for k, v in context
+                    ]
+                }
+                if context
+                else {}
+            )
             page = iam.simulate_principal_policy(
-                PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource]
+                PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource], **extra
             )
             for result in page.get("EvaluationResults", []):
                 out.append(Simulated(action, resource, str(result["EvalDecision"])))

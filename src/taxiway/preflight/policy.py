@@ -6,9 +6,11 @@ request is implicitly denied. ``Action``/``NotAction`` and ``Resource``/``NotRes
 matched with IAM's wildcards (``*`` any run of characters, ``?`` one character; actions
 case-insensitively, resources case-sensitively).
 
-Conditions are *not* evaluated (there is no request context here): a statement with a
-``Condition`` still counts, and the decision carries the condition keys so the report can
-say which answers depend on a condition it could not evaluate. A conditional ``Deny`` is
+Conditions are evaluated only where the request's ``context`` gives the key and the
+operator is a string or ARN comparison (the request's tags, ``iam:PassedToService``): a
+condition that fails there drops its statement. Any other condition is *not* evaluated: the
+statement still counts, and the decision carries the condition keys so the report can say
+which answers depend on a condition it could not evaluate. A conditional ``Deny`` is
 reported the same way but does not deny, because the condition usually narrows it (the
 TLS-only bucket policy is the common case).
 """
@@ -16,7 +18,7 @@ TLS-only bucket policy is the common case).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -79,13 +81,28 @@ def statement_applies(stmt: dict[str, Any], action: str, resource: str) -> bool:
     return _matches_any(_as_list(stmt["Resource"]), resource, False)
 
 
-def condition_keys(stmt: dict[str, Any]) -> tuple[str, ...]:
+#: condition operators evaluated against a given context: whether values are wildcards
+_EVALUATED = {"StringEquals": False, "StringLike": True, "ArnEquals": False, "ArnLike": True}
+
+
+def conditions_against(
+    stmt: dict[str, Any], context: Mapping[str, str]
+) -> tuple[bool, tuple[str, ...]]:
+    """(whether the conditions ``context`` can answer hold, the keys it cannot answer)."""
     cond = stmt.get("Condition") or {}
-    keys: list[str] = []
+    left: list[str] = []
     for operator, block in cond.items():
-        if isinstance(block, dict):
-            keys.extend(f"{operator}:{key}" for key in block)
-    return tuple(keys)
+        if not isinstance(block, dict):
+            continue
+        for key, wanted in block.items():
+            got = context.get(key) if operator in _EVALUATED else None
+            if got is None:
+                left.append(f"{operator}:{key}")
+                continue
+            glob = _EVALUATED[operator]
+            if not any(matches(str(w), got) if glob else str(w) == got for w in _as_list(wanted)):
+                return False, ()
+    return True, tuple(left)
 
 
 def principal_matches(stmt: dict[str, Any], kind: str, name: str) -> bool:
@@ -103,8 +120,10 @@ def evaluate(
     action: str,
     resource: str,
     principal: tuple[str, str] | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> Decision:
-    """Evaluate ``action`` on ``resource`` against identity (or, with ``principal``, resource) policies."""
+    """Evaluate ``action`` on ``resource`` against identity (or, with ``principal``, resource)
+    policies; ``context``: the request's condition keys that are known (tags, passed service)."""
     allow_conditions: list[tuple[str, ...]] = []
     deny_conditions: list[str] = []
     for policy in policies:
@@ -113,7 +132,9 @@ def evaluate(
                 continue
             if not statement_applies(stmt, action, resource):
                 continue
-            keys = condition_keys(stmt)
+            holds, keys = conditions_against(stmt, context or {})
+            if not holds:
+                continue
             if stmt.get("Effect") == "Deny":
                 if not keys:
                     return Decision("explicitDeny")

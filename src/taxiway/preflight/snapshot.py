@@ -52,6 +52,8 @@ class Names:
     execution_role: str
     kms_alias: str
     emr_cluster: str
+    emr_service_role: str
+    emr_instance_profile: str  # named as its role
     athena_workgroup: str
     glue_database: str
     mwaa_environment: str

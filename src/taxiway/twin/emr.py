@@ -3,12 +3,24 @@
 moto accepts ``AddJobFlowSteps`` but never runs a step. :class:`EmrStepEmulator` picks up each
 new step, downloads the artifacts the step names from the twin's S3 (so they must have been
 deployed), runs the step's own ``spark-submit`` arguments with pyspark's ``spark-submit``
-(changing only the master and deploy mode, and mapping ``s3://bucket`` onto a local mirror
-that is synced back after), and sets the step COMPLETED or FAILED (with the log's tail as the
-reason) from the exit code. One step at a time, like a cluster's default step concurrency.
+(changing only the master and deploy mode), and sets the step COMPLETED or FAILED (with the
+log's tail as the reason) from the exit code. One step at a time, like a cluster's default
+step concurrency.
 
-The driver runs with ``python -S``: the installed ``taxiway`` package is invisible, so the
-job imports only what its ``--py-files`` zip holds, as on EMR.
+What the job reaches, and how:
+
+- **The job's own S3 calls go to the twin's S3 API**: the lake lock (conditional writes, the
+  job's stdlib client from its zip). The driver gets the twin's endpoint and credentials,
+  and the environment the step's ``spark.yarn.appMasterEnv.*`` confs give YARN's driver
+  (``AWS_REGION``): nothing else, as on a node.
+- **Spark's reads and writes, and the job's Hadoop store (journal, manifests, publish
+  moves), stay on local folders**: pyspark ships no S3 connector, so Hadoop's ``s3``
+  scheme is overloaded (``ViewFileSystemOverloadScheme``) onto a mirror of each bucket the
+  job names. The job still sees ``s3://bucket/...`` URIs, as on EMR; the mirror is
+  downloaded before the step and what changed is uploaded after a successful one.
+
+The driver runs with ``python -S``: no site-packages, so neither the installed ``taxiway``
+package nor boto3; the job imports only what its ``--py-files`` zip holds, as on EMR.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from taxiway.twin import _s3
 from taxiway.twin._s3 import client, download_prefix, snapshot, split_s3
 
 
@@ -87,9 +100,13 @@ class EmrStepEmulator:
         s3 = client("s3", self.region)
         run_dir = Path(tempfile.mkdtemp(dir=self.workdir, prefix="step-"))
         opts: dict[str, str] = {}
+        confs: list[str] = []
         i = 1
         while args[i].startswith("--"):
-            opts[args[i]] = args[i + 1]
+            if args[i] == "--conf":
+                confs.append(args[i + 1])
+            else:
+                opts[args[i]] = args[i + 1]
             i += 2
         script_uri, job_args = args[i], args[i + 1 :]
         local: dict[str, Path] = {}
@@ -112,28 +129,40 @@ class EmrStepEmulator:
             (mirror / bucket).mkdir(parents=True)
             download_prefix(s3, bucket, "", mirror / bucket)
             before[bucket] = snapshot(mirror / bucket)
-        mapped = [
-            str(mirror / split_s3(a)[0] / split_s3(a)[1]).rstrip("/")
-            if a.startswith("s3://")
-            else a
-            for a in job_args
-        ]
         import pyspark
 
         spark_home = Path(pyspark.__file__).parent
         cmd = [str(spark_home / "bin" / "spark-submit"), "--master", "local[1]"]
         cmd += ["--deploy-mode", "client", "--driver-memory", "512m"]
         cmd += ["--conf", "spark.ui.enabled=false"]
+        driver_env: dict[str, str] = {}
+        for conf in confs:
+            name, _, value = conf.partition("=")
+            if name.startswith(APP_MASTER_ENV):  # YARN's driver environment (cluster mode)
+                driver_env[name[len(APP_MASTER_ENV) :]] = value
+            else:
+                cmd += ["--conf", conf]
+        for conf in hadoop_overload(mirror, buckets):
+            cmd += ["--conf", conf]
         if "--py-files" in opts:
             cmd += ["--py-files", ",".join(str(local[u]) for u in opts["--py-files"].split(","))]
-        cmd += [str(local[script_uri]), *mapped]
+        cmd += [str(local[script_uri]), *job_args]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "SPARK"))}
         env.update(
             SPARK_HOME=str(spark_home),
             PYSPARK_PYTHON=self._python,
             PYSPARK_DRIVER_PYTHON=self._python,
+            # the node's view of AWS is the twin: its endpoint, any credentials (an EMR
+            # node has its instance profile's); the region only if the step gives one
+            AWS_ACCESS_KEY_ID="twin",
+            AWS_SECRET_ACCESS_KEY="twin",
+            **driver_env,
         )
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        if _s3.ENDPOINT:
+            env["AWS_ENDPOINT_URL"] = _s3.ENDPOINT
+        proc = subprocess.run(
+            cmd, env=env, cwd=run_dir, capture_output=True, text=True, timeout=600
+        )
         log = proc.stdout + proc.stderr
         if proc.returncode == 0:
             for bucket in buckets:  # what the job changed goes back to moto's S3
@@ -144,3 +173,25 @@ class EmrStepEmulator:
                 for key in sorted(set(before[bucket]) - set(after)):
                     s3.delete_object(Bucket=bucket, Key=key)
         return proc.returncode, log
+
+
+#: spark-submit conf prefix of the environment YARN gives the driver in cluster mode
+APP_MASTER_ENV = "spark.yarn.appMasterEnv."
+
+
+def hadoop_overload(mirror: Path, buckets: list[str]) -> list[str]:
+    """Spark confs that make Hadoop's ``s3://<bucket>/...`` the folder ``mirror/<bucket>``.
+
+    ``ViewFileSystemOverloadScheme`` serves a scheme from a mount table per authority (the
+    bucket); the raw local file system writes no ``.crc`` side files into the mirror.
+    """
+    confs = [
+        "spark.hadoop.fs.s3.impl=org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme",
+        "spark.hadoop.fs.viewfs.overload.scheme.target.file.impl="
+        "org.apache.hadoop.fs.RawLocalFileSystem",
+        "spark.hadoop.fs.file.impl=org.apache.hadoop.fs.RawLocalFileSystem",
+    ]
+    for bucket in buckets:
+        target = (mirror / bucket).resolve().as_uri()
+        confs.append(f"spark.hadoop.fs.viewfs.mounttable.{bucket}.linkFallback={target}")
+    return confs

@@ -77,16 +77,19 @@ def test_rendered_step_is_what_the_job_parses(rendered: dict[str, Any]) -> None:
     (step,) = out["steps"]
     args = step["HadoopJarStep"]["Args"]
     artifacts = f"s3://{naming.bucket('taxiway', 'sandbox', 'artifacts', ACCOUNT)}/jobs"
-    # spark-submit's own options, then the entry script the bundle builds, then the job's
-    assert args[:5] == [
+    # spark-submit's own options (the driver's region: the job's S3 lock never guesses one),
+    # then the entry script the bundle builds, then the job's
+    assert args[:7] == [
         "spark-submit",
         "--deploy-mode",
         "cluster",
         "--py-files",
         f"{artifacts}/{ZIP_NAME}",
+        "--conf",
+        "spark.yarn.appMasterEnv.AWS_REGION=eu-west-1",
     ]
-    assert args[5] == f"{artifacts}/{MAIN_NAME}"
-    parsed = curate_spark.build_parser().parse_args(args[6:])
+    assert args[7] == f"{artifacts}/{MAIN_NAME}"
+    parsed = curate_spark.build_parser().parse_args(args[8:])
     assert parsed.landing_root == f"s3://{naming.bucket('taxiway', 'sandbox', 'landing', ACCOUNT)}"
     assert parsed.root == f"s3://{naming.bucket('taxiway', 'sandbox', 'curated', ACCOUNT)}"
     assert parsed.topics_dir == "topics" and parsed.topic == "events"

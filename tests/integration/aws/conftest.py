@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aws_helpers import REGION, REPO
@@ -44,3 +45,13 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_endpoint
+
+
+@pytest.fixture(scope="session")
+def terraform_hcl() -> Any:
+    """infra/terraform parsed once per session (python-hcl2 in its own uv environment)."""
+    import iam_check
+
+    files, errors = iam_check.h.parse_tree()
+    assert not errors, f"python-hcl2 could not parse: {errors}"
+    return files

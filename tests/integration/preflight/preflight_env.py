@@ -128,13 +128,14 @@ def trust_policy(
     }
 
 
-def execution_policy(key_arn: str, cluster_id: str, drop_sid: str | None = None) -> dict[str, Any]:
+def execution_policy(key_arn: str, drop_sid: str | None = None) -> dict[str, Any]:
     """infra/terraform/modules/mwaa/iam.tf's execution policy, statement for statement."""
     name = naming.mwaa_environment(PROJECT, ENV)
     b = {role: f"arn:aws:s3:::{bucket(role)}" for role in naming.BUCKET_ROLES}
     logs = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:airflow-{name}-*"
     glue = f"arn:aws:glue:{REGION}:{ACCOUNT}"
     db = naming.glue_database(PROJECT, ENV)
+    clusters = f"arn:aws:elasticmapreduce:{REGION}:{ACCOUNT}:cluster"
     st: list[tuple[str, list[str], Any, dict[str, Any] | None]] = [
         (
             "PublishMetrics",
@@ -197,73 +198,100 @@ def execution_policy(key_arn: str, cluster_id: str, drop_sid: str | None = None)
             key_arn,
             None,
         ),
-        ("FindClusterByName", ["elasticmapreduce:ListClusters"], "*", None),
         (
-            "StepsOnOwnCluster",
+            "FindClusterByNameAndSubnet",
+            [
+                "elasticmapreduce:ListClusters",
+                "elasticmapreduce:DescribeSecurityConfiguration",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            ],
+            "*",
+            None,
+        ),
+        ("FindTheLogKey", ["kms:DescribeKey"], key_arn, None),
+        (
+            "StepsOnOwnClusters",
             [
                 "elasticmapreduce:AddJobFlowSteps",
-                "elasticmapreduce:DescribeCluster",
                 "elasticmapreduce:DescribeStep",
                 "elasticmapreduce:ListSteps",
-                "elasticmapreduce:CancelSteps",
             ],
-            f"arn:aws:elasticmapreduce:{REGION}:{ACCOUNT}:cluster/{cluster_id}",
-            None,
+            f"{clusters}/*",
+            {"StringEquals": {"aws:ResourceTag/taxiway:env": ENV}},
+        ),
+        (
+            "CreateOwnCluster",
+            ["elasticmapreduce:RunJobFlow"],
+            "*",
+            {"StringEquals": {"aws:RequestTag/taxiway:env": ENV}},
+        ),
+        (
+            "TagOwnClusters",
+            ["elasticmapreduce:AddTags"],
+            f"{clusters}/*",
+            {"StringEquals": {"aws:RequestTag/taxiway:env": ENV}},
+        ),
+        (
+            "AutoTerminateOwnClusters",
+            ["elasticmapreduce:PutAutoTerminationPolicy"],
+            f"{clusters}/*",
+            {"StringEquals": {"aws:ResourceTag/taxiway:env": ENV}},
+        ),
+        (
+            "PassEmrRoles",
+            ["iam:PassRole"],
+            [
+                f"arn:aws:iam::{ACCOUNT}:role/{naming.emr_service_role(PROJECT, ENV)}",
+                f"arn:aws:iam::{ACCOUNT}:role/{naming.emr_instance_profile(PROJECT, ENV)}",
+            ],
+            {
+                "StringEquals": {
+                    "iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]
+                }
+            },
         ),
         (
             "QueriesInOwnWorkgroup",
-            [
-                "athena:StartQueryExecution",
-                "athena:GetQueryExecution",
-                "athena:GetQueryResults",
-                "athena:StopQueryExecution",
-                "athena:GetWorkGroup",
-            ],
+            ["athena:StartQueryExecution", "athena:GetQueryExecution"],
             f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{naming.athena_workgroup(PROJECT, ENV)}",
             None,
         ),
         (
-            "OwnGlueDatabase",
-            [
-                "glue:GetDatabase",
-                "glue:GetTable",
-                "glue:GetTables",
-                "glue:GetPartition",
-                "glue:GetPartitions",
-                "glue:BatchGetPartition",
-                "glue:CreatePartition",
-                "glue:BatchCreatePartition",
-                "glue:UpdatePartition",
-                "glue:DeletePartition",
-                "glue:BatchDeletePartition",
-            ],
+            "FindOwnDatabase",
+            ["glue:GetDatabase"],
+            [f"{glue}:catalog", f"{glue}:database/{db}"],
+            None,
+        ),
+        (
+            "ReadOwnTables",
+            ["glue:GetTable", "glue:GetPartitions"],
             [f"{glue}:catalog", f"{glue}:database/{db}", f"{glue}:table/{db}/*"],
             None,
         ),
         (
-            "ListTheLake",
-            ["s3:ListBucket", "s3:GetBucketLocation"],
-            [b["landing"], b["curated"], b["reports"], b["artifacts"]],
+            "AddEventPartitions",
+            ["glue:BatchCreatePartition"],
+            [f"{glue}:catalog", f"{glue}:database/{db}", f"{glue}:table/{db}/events"],
             None,
         ),
+        ("ListCuratedAndReports", ["s3:ListBucket"], [b["curated"], b["reports"]], None),
+        ("LocateQueryResults", ["s3:GetBucketLocation"], [b["artifacts"]], None),
+        ("WriteHourlyCounts", ["s3:PutObject"], [f"{b['curated']}/hourly_counts/*"], None),
+        ("ReadCurated", ["s3:GetObject"], [f"{b['curated']}/*"], None),
         (
-            "ReadLandingAndCurated",
-            ["s3:GetObject"],
-            [f"{b['landing']}/*", f"{b['curated']}/*", f"{b['artifacts']}/jobs/*"],
-            None,
-        ),
-        (
-            "WriteReportsAndQueryResults",
+            "WriteReports",
             [
-                "s3:GetObject",
                 "s3:PutObject",
                 "s3:DeleteObject",
                 "s3:AbortMultipartUpload",
                 "s3:ListMultipartUploadParts",
             ],
-            [f"{b['reports']}/*", f"{b['artifacts']}/athena-results/*"],
+            [f"{b['reports']}/*"],
             None,
         ),
+        ("WriteQueryResults", ["s3:PutObject"], [f"{b['artifacts']}/athena-results/*"], None),
     ]
     statements = []
     for sid, actions, resource, condition in st:
@@ -442,7 +470,7 @@ def build() -> Built:
     iam.put_role_policy(
         RoleName=role,
         PolicyName="mwaa-and-pipeline",
-        PolicyDocument=json.dumps(execution_policy(key_arn, cluster_id)),
+        PolicyDocument=json.dumps(execution_policy(key_arn)),
     )
     client("athena").create_work_group(
         Name=naming.athena_workgroup(PROJECT, ENV),

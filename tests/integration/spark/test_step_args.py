@@ -40,6 +40,8 @@ def _step_job_argv(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
         "cluster",
         "--py-files",
         args[job].rsplit("/", 1)[0] + "/taxiway_jobs.zip",
+        "--conf",
+        f"spark.yarn.appMasterEnv.AWS_REGION={env.region}",
     ]
     mapped = {
         f"s3://{env.bucket('landing')}": str(root),

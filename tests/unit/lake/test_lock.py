@@ -93,19 +93,39 @@ def test_describe_tolerates_missing_fields() -> None:
 
 
 def test_lock_module_imports_nothing_from_taxiway_or_boto3() -> None:
-    """The EMR job ships this file alone in its zip: stdlib only, boto3 lazily."""
+    """The EMR job ships this file and its S3 client in its zip: stdlib only, never boto3,
+    even when it takes an S3 lock (the client is made on first use)."""
     code = (
-        "import sys; import taxiway.lake.lock; "
+        "import sys; import taxiway.lake.lock as l; "
+        "l.S3Lock('b', 'k', region='eu-west-1').client; "
         "bad = sorted(m for m in sys.modules if m.startswith(('boto3', 'botocore')) "
-        "or (m.startswith('taxiway.') and m not in ('taxiway.lake', 'taxiway.lake.lock'))); "
+        "or (m.startswith('taxiway.') and m not in "
+        "('taxiway.lake', 'taxiway.lake.lock', 'taxiway.lake.s3api'))); "
         "print(bad)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
     assert out.stdout.strip() == "[]"
-    source = Path(sys.modules["taxiway.lake.lock"].__file__ or "").read_text()
-    assert not re.search(r"^[ \t]*(from taxiway[.\w]* import|import taxiway)", source, re.MULTILINE)
+    for module in ("taxiway.lake.lock", "taxiway.lake.s3api"):
+        __import__(module)
+        source = Path(sys.modules[module].__file__ or "").read_text()
+        imports = re.findall(
+            r"^[ \t]*(?:from (taxiway[.\w]*) import|import (taxiway\S*))", source, re.M
+        )
+        assert {a or b for a, b in imports} <= {"taxiway.lake.s3api"}, module
+
+
+def test_an_s3_lock_never_guesses_its_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taxiway.lake.lock import LockRegionError
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(LockRegionError, match=re.escape("spark.yarn.appMasterEnv.AWS_REGION")):
+        lock_for("s3://bucket", run_id="r").try_acquire()
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert lock_for("s3://bucket", run_id="r").client.region == "eu-west-1"  # type: ignore[union-attr]
+    assert lock_for("s3://b", region="us-east-2").client.region == "us-east-2"  # type: ignore[union-attr]
 
 
 def test_lock_for_picks_the_backend_from_the_root(tmp_path: Path) -> None:

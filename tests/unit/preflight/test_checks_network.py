@@ -25,7 +25,8 @@ from taxiway.preflight.snapshot import (
 NAMES = Names(
     project="taxiway", env="sandbox", region="eu-west-1", account_id="123456789012", partition="aws",
     buckets={}, vpc="taxiway-sandbox", security_group="taxiway-sandbox-mwaa",
-    execution_role="r", kms_alias="alias/taxiway-sandbox", emr_cluster="c", athena_workgroup="w",
+    execution_role="r", kms_alias="alias/taxiway-sandbox", emr_cluster="c", emr_service_role="s", emr_instance_profile="i",
+    athena_workgroup="w",
     glue_database="g", mwaa_environment="taxiway-sandbox", mwaa_version="3.3.1",
 )  # fmt: skip
 ALLOW_ALL = (

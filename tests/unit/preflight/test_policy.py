@@ -89,6 +89,53 @@ def test_conditions_are_reported_not_evaluated() -> None:
     assert d3.allowed and d3.conditions == ("Bool:aws:SecureTransport",)
 
 
+def test_conditions_the_request_context_answers_are_evaluated() -> None:
+    """The request's tags and passed-to service decide a statement; other keys do not."""
+    tagged = {"StringEquals": {"aws:RequestTag/taxiway:env": "sandbox"}}
+    policy = [allow("elasticmapreduce:RunJobFlow", "*", Condition=tagged)]
+    ok = evaluate(
+        policy,
+        "elasticmapreduce:RunJobFlow",
+        "*",
+        context={"aws:RequestTag/taxiway:env": "sandbox"},
+    )
+    assert ok.allowed and ok.conditions == ()
+    wrong = evaluate(
+        policy, "elasticmapreduce:RunJobFlow", "*", context={"aws:RequestTag/taxiway:env": "test"}
+    )
+    assert wrong.decision == "implicitDeny"
+    unknown = evaluate(policy, "elasticmapreduce:RunJobFlow", "*")
+    assert unknown.allowed and unknown.conditions == ("StringEquals:aws:RequestTag/taxiway:env",)
+    # wildcards for StringLike, a list of values, and a key it cannot answer left as is
+    cond = {
+        "StringLike": {"iam:PassedToService": ["ec2.*", "elasticmapreduce.amazonaws.com"]},
+        "Bool": {"aws:SecureTransport": "true"},
+    }
+    d = evaluate(
+        [allow("iam:PassRole", "*", Condition=cond)],
+        "iam:PassRole",
+        "arn:aws:iam::1:role/r",
+        context={"iam:PassedToService": "ec2.amazonaws.com"},
+    )
+    assert d.allowed and d.conditions == ("Bool:aws:SecureTransport",)
+    denied_elsewhere = evaluate(
+        [allow("iam:PassRole", "*", Condition=cond)],
+        "iam:PassRole",
+        "arn:aws:iam::1:role/r",
+        context={"iam:PassedToService": "lambda.amazonaws.com"},
+    )
+    assert denied_elsewhere.decision == "implicitDeny"
+    # a Deny whose condition the context answers false does not apply
+    deny = {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": tagged}]}
+    d2 = evaluate(
+        [allow("elasticmapreduce:AddTags", "*"), deny],
+        "elasticmapreduce:AddTags",
+        "*",
+        context={"aws:RequestTag/taxiway:env": "test"},
+    )
+    assert d2.allowed and d2.conditions == ()
+
+
 def test_resource_policy_principals() -> None:
     key_policy = {
         "Statement": [

@@ -16,7 +16,8 @@ NAMES = Names(
     buckets={r: f"taxiway-sandbox-{r}-123456789012" for r in ("landing", "curated", "reports", "artifacts", "mwaa", "logs")},
     vpc="taxiway-sandbox", security_group="taxiway-sandbox-mwaa",
     execution_role="taxiway-sandbox-mwaa-execution", kms_alias="alias/taxiway-sandbox",
-    emr_cluster="taxiway-sandbox", athena_workgroup="taxiway-sandbox", glue_database="taxiway_sandbox",
+    emr_cluster="taxiway-sandbox", emr_service_role="taxiway-sandbox-emr-service",
+    emr_instance_profile="taxiway-sandbox-emr-instance", athena_workgroup="taxiway-sandbox", glue_database="taxiway_sandbox",
     mwaa_environment="taxiway-sandbox", mwaa_version="3.3.1",
 )  # fmt: skip
 SNAPSHOT = Snapshot(
@@ -43,9 +44,12 @@ def _iam() -> tuple[object, Stubber]:
 def test_simulator_answers_drive_the_findings() -> None:
     needs = required_permissions(NAMES, "j-ABC", SNAPSHOT.key.arn if SNAPSHOT.key else None)
     pairs = simulation_pairs(needs)
-    assert pairs[-1] == ("s3:ListAllMyBuckets", "*")
+    assert pairs[-1] == ("s3:ListAllMyBuckets", "*", ())
+    assert ("aws:RequestTag/taxiway:env", "sandbox") in dict((a, c) for a, _, c in pairs)[
+        "elasticmapreduce:RunJobFlow"
+    ]
     iam, stubber = _iam()
-    for action, resource in pairs:
+    for action, resource, context in pairs:
         # One explicit deny; everything else allowed, ListAllMyBuckets included (a warning).
         decision = "explicitDeny" if action == "athena:StartQueryExecution" else "allowed"
         stubber.add_response(
@@ -59,7 +63,26 @@ def test_simulator_answers_drive_the_findings() -> None:
                     }
                 ]
             },
-            {"PolicySourceArn": ROLE_ARN, "ActionNames": [action], "ResourceArns": [resource]},
+            {
+                "PolicySourceArn": ROLE_ARN,
+                "ActionNames": [action],
+                "ResourceArns": [resource],
+                # the request's tags and passed-to service, which the simulator cannot look up
+                **(
+                    {
+                        "ContextEntries": [
+                            {
+                                "ContextKeyName": k,
+                                "ContextKeyValues": [v],
+                                "ContextKeyType": "string",
+                            }
+                            for k, v in context
+                        ]
+                    }
+                    if context
+                    else {}
+                ),
+            },
         )
     with stubber:
         simulated = simulate_role(iam, ROLE_ARN, pairs)
@@ -80,7 +103,7 @@ def test_missing_simulator_falls_back_to_local() -> None:
     iam, stubber = _iam()
     stubber.add_client_error("simulate_principal_policy", "AccessDenied", http_status_code=403)
     with stubber:
-        assert simulate_role(iam, ROLE_ARN, [("s3:GetObject", "arn:aws:s3:::b/k")]) is None
+        assert simulate_role(iam, ROLE_ARN, [("s3:GetObject", "arn:aws:s3:::b/k", ())]) is None
     # Locally, a role with no policies is allowed nothing: every need is reported.
     needs = required_permissions(NAMES, "j-ABC", "arn:aws:kms:eu-west-1:123456789012:key/k-1")
     assert SNAPSHOT.role is not None

@@ -60,6 +60,11 @@ resource "terraform_data" "settings" {
       condition     = local.env.target == "aws"
       error_message = "taxiway.yaml: environments.${local.environment}.target must be `aws` for a Terraform root."
     }
+    # the DAG's cluster spec reads it; EMR accepts 60 s to 7 days
+    precondition {
+      condition     = local.env.emr_idle_timeout_minutes >= 1 && local.env.emr_idle_timeout_minutes <= 10080
+      error_message = "taxiway.yaml: environments.${local.environment}.emr_idle_timeout_minutes must be between 1 and 10080 (7 days)."
+    }
   }
 }
 
@@ -93,20 +98,14 @@ module "analytics" {
 module "emr" {
   source = "../../modules/emr"
 
-  project               = local.project
-  environment           = local.environment
-  release_label         = local.env.emr_release
-  idle_timeout_minutes  = local.env.emr_idle_timeout_minutes
-  primary_instance_type = local.sizing.emr_primary_instance_type
-  core_instance_type    = local.sizing.emr_core_instance_type
-  core_instance_count   = local.sizing.emr_core_instance_count
-  vpc_id                = module.network.vpc_id
-  vpc_cidr              = module.network.vpc_cidr
-  subnet_ids            = module.network.private_subnet_ids
-  bucket_names          = module.storage.bucket_names
-  bucket_arns           = module.storage.bucket_arns
-  kms_key_arn           = module.storage.kms_key_arn
-  glue_database         = module.analytics.glue_database
+  project      = local.project
+  environment  = local.environment
+  vpc_id       = module.network.vpc_id
+  vpc_cidr     = module.network.vpc_cidr
+  subnet_ids   = module.network.private_subnet_ids
+  bucket_names = module.storage.bucket_names
+  bucket_arns  = module.storage.bucket_arns
+  kms_key_arn  = module.storage.kms_key_arn
 
   client_vpn_enabled                = local.derived.client_vpn_enabled
   client_vpn_server_certificate_arn = var.client_vpn_server_certificate_arn
@@ -130,11 +129,11 @@ module "mwaa" {
   bucket_names          = module.storage.bucket_names
   bucket_arns           = module.storage.bucket_arns
   kms_key_arn           = module.storage.kms_key_arn
-  emr_cluster_arn       = module.emr.cluster_arn
   emr_service_role_arn  = module.emr.service_role_arn
   emr_instance_role_arn = module.emr.instance_role_arn
   glue_database         = module.analytics.glue_database
   athena_workgroup_arn  = module.analytics.athena_workgroup_arn
+  report_tables         = module.analytics.report_tables
 }
 
 module "access" {
@@ -151,6 +150,5 @@ module "access" {
   kms_key_arn           = module.storage.kms_key_arn
   glue_database         = module.analytics.glue_database
   athena_workgroup_arn  = module.analytics.athena_workgroup_arn
-  emr_cluster_arn       = module.emr.cluster_arn
   mwaa_environment_name = module.mwaa.environment_name
 }

@@ -31,13 +31,13 @@ output "private_subnet_ids" {
 }
 
 output "emr_cluster_name" {
-  description = "EMR cluster name the DAGs add steps to."
+  description = "Name of the EMR cluster the DAG creates when none is alive and adds steps to."
   value       = module.emr.cluster_name
 }
 
-output "emr_cluster_id" {
-  description = "EMR cluster id."
-  value       = module.emr.cluster_id
+output "emr_security_configuration" {
+  description = "EMR security configuration the DAG's clusters use."
+  value       = module.emr.security_configuration
 }
 
 output "emr_service_role_arn" {

@@ -90,7 +90,14 @@ data "aws_iam_policy_document" "data_engineer" {
       "elasticmapreduce:CancelSteps",
       "elasticmapreduce:ListInstances",
     ]
-    resources = [var.emr_cluster_arn]
+    # the DAG creates the environment's clusters (one at a time, each ending when idle):
+    # any cluster of this account and region that carries the environment's tag
+    resources = ["arn:aws:elasticmapreduce:${var.region}:${var.account_id}:cluster/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/taxiway:env"
+      values   = [var.environment]
+    }
   }
 
   statement {

@@ -38,11 +38,6 @@ variable "athena_workgroup_arn" {
   type        = string
 }
 
-variable "emr_cluster_arn" {
-  description = "EMR cluster of the environment."
-  type        = string
-}
-
 variable "mwaa_environment_name" {
   description = "MWAA environment name (for Airflow UI sign-in)."
   type        = string

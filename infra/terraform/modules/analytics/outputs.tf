@@ -13,6 +13,11 @@ output "table_names" {
   value       = concat([aws_glue_catalog_table.events.name, aws_glue_catalog_table.quarantine.name], [for t in aws_glue_catalog_table.reports : t.name])
 }
 
+output "report_tables" {
+  description = "The reports' Glue tables (what the DAG's report switch updates)."
+  value       = [for t in aws_glue_catalog_table.reports : t.name]
+}
+
 output "athena_workgroup" {
   description = "Athena workgroup name (`<project>-<env>`)."
   value       = aws_athena_workgroup.this.name

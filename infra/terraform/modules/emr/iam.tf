@@ -1,10 +1,6 @@
 # Two roles: the EMR service role (AWS's v2 managed policy, which only acts on resources
 # tagged for-use-with-amazon-emr-managed-policies=true, plus PassRole for our instance role)
-# and the instance role the Spark jobs run as (its buckets, its Glue database, its key).
-
-locals {
-  glue_arn = "arn:${local.partition}:glue:${local.region}:${local.account_id}"
-}
+# and the instance role the Spark jobs run as (its buckets and its key; no Glue).
 
 data "aws_iam_policy_document" "service_assume" {
   statement {
@@ -76,30 +72,32 @@ resource "aws_iam_instance_profile" "instance" {
   role = aws_iam_role.instance.name
 }
 
+# What the curate job calls (tests/integration/aws/test_job_on_s3.py checks it against a
+# real step on the twin): it reads landing and the job's artifacts, writes curated (its
+# staged files, the publish, the manifests, the lake lock) through S3 and its SSE-KMS key.
+# No Glue (the job reads and writes by path; partitions are registered from MWAA) and no
+# reports (Athena writes them). Then what EMR's node software itself needs.
 data "aws_iam_policy_document" "instance" {
   statement {
-    sid     = "ListTheLake"
-    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [
-      var.bucket_arns["landing"],
-      var.bucket_arns["curated"],
-      var.bucket_arns["reports"],
-      var.bucket_arns["artifacts"],
-    ]
+    sid       = "ListTheLake"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arns["landing"], var.bucket_arns["curated"]]
   }
 
   statement {
-    sid     = "ReadLandingAndJobs"
-    actions = ["s3:GetObject"]
-    resources = [
-      "${var.bucket_arns["landing"]}/*",
-      "${var.bucket_arns["artifacts"]}/jobs/*",
-      "${var.bucket_arns["artifacts"]}/emr/*",
-    ]
+    sid       = "ReadLanding"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arns["landing"]}/*"]
   }
 
   statement {
-    sid = "WriteCuratedAndReports"
+    sid       = "ReadTheJob"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arns["artifacts"]}/jobs/*"]
+  }
+
+  statement {
+    sid = "WriteCurated"
     actions = [
       "s3:GetObject",
       "s3:PutObject",
@@ -107,10 +105,35 @@ data "aws_iam_policy_document" "instance" {
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]
-    resources = [
-      "${var.bucket_arns["curated"]}/*",
-      "${var.bucket_arns["reports"]}/*",
-    ]
+    resources = ["${var.bucket_arns["curated"]}/*"]
+  }
+
+  statement {
+    sid       = "UseTheKeyThroughS3"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringLike"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # --- EMR's node software, not the job
+
+  # Local disk and EBS encryption (the security configuration): the node calls KMS itself,
+  # so this one cannot carry a kms:ViaService condition.
+  statement {
+    sid       = "EncryptLocalDisks"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # The in-transit TLS certificates the security configuration names.
+  statement {
+    sid       = "ReadTlsCertificates"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arns["artifacts"]}/emr/tls/*"]
   }
 
   statement {
@@ -130,40 +153,6 @@ data "aws_iam_policy_document" "instance" {
   }
 
   statement {
-    sid = "GlueCatalogOfThisEnvironment"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetDatabases",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
-      "glue:UpdateTable",
-      "glue:GetUserDefinedFunctions",
-    ]
-    resources = [
-      "${local.glue_arn}:catalog",
-      "${local.glue_arn}:database/${var.glue_database}",
-      "${local.glue_arn}:table/${var.glue_database}/*",
-      "${local.glue_arn}:userDefinedFunction/${var.glue_database}/*",
-      # Spark's Hive client looks up `default` when it starts.
-      "${local.glue_arn}:database/default",
-    ]
-  }
-
-  statement {
-    sid       = "UseTheEnvironmentKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt*"]
-    resources = [var.kms_key_arn]
-  }
-
-  statement {
     sid = "DescribeOwnCluster"
     actions = [
       "elasticmapreduce:DescribeCluster",
@@ -174,11 +163,16 @@ data "aws_iam_policy_document" "instance" {
       "elasticmapreduce:DescribeStep",
     ]
     resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/taxiway:env"
+      values   = [var.environment]
+    }
   }
 }
 
 resource "aws_iam_role_policy" "instance" {
-  name   = "lake-glue-kms"
+  name   = "lake-and-kms"
   role   = aws_iam_role.instance.id
   policy = data.aws_iam_policy_document.instance.json
 }

@@ -1,10 +1,11 @@
-# The environment's EMR cluster that the DAGs submit curate steps to (found by name,
-# `<project>-<env>`). It terminates itself after `emr_idle_timeout_minutes` without steps;
-# the DAG's curate task then creates a new one with the same name, roles, security
-# configuration, groups and sizing (dags/taxiway_dags/aws_tasks.py: cluster_spec), so a
-# terminated cluster never stops the pipeline. Such a cluster is not in Terraform's state:
-# it terminates itself when idle, like this one. One step at a time: the curate job keeps
-# a single temporary folder per curated bucket.
+# What the environment's EMR clusters are built from: the security configuration, the
+# EMR-managed security groups and the Client VPN's debug group (roles and instance profile
+# in iam.tf). The cluster itself is not here: the DAG's curate task owns it. It creates one
+# named `<project>-<env>` from its spec (dags/taxiway_dags/aws_tasks.py: cluster_spec) when
+# none is alive, and EMR terminates it after `emr_idle_timeout_minutes` without steps. One
+# owner, so an apply never re-creates a cluster next to the DAG's (docs/deploy.md, "Who
+# owns the EMR cluster"). Steps run one at a time (StepConcurrencyLevel 1): the curate job
+# keeps a single temporary folder per curated bucket.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -50,79 +51,12 @@ resource "aws_emr_security_configuration" "this" {
   })
 }
 
-resource "aws_emr_cluster" "this" {
-  name                              = local.name
-  release_label                     = var.release_label
-  applications                      = ["Hadoop", "Spark"]
-  service_role                      = aws_iam_role.service.arn
-  security_configuration            = aws_emr_security_configuration.this.name
-  log_uri                           = "s3://${var.bucket_names["logs"]}/emr/"
-  log_encryption_kms_key_id         = var.kms_key_arn
-  keep_job_flow_alive_when_no_steps = true
-  termination_protection            = false
-  visible_to_all_users              = true
-  step_concurrency_level            = 1
-  # taxiway:env scopes the MWAA role's step permissions (modules/mwaa/iam.tf)
-  tags = merge(local.emr_tag, { "taxiway:env" = var.environment })
-
-  auto_termination_policy {
-    idle_timeout = var.idle_timeout_minutes * 60
-  }
-
-  ec2_attributes {
-    subnet_id                         = var.subnet_ids[0]
-    instance_profile                  = aws_iam_instance_profile.instance.arn
-    emr_managed_master_security_group = aws_security_group.primary.id
-    emr_managed_slave_security_group  = aws_security_group.core.id
-    service_access_security_group     = aws_security_group.service_access.id
-    additional_master_security_groups = aws_security_group.debug.id
-  }
-
-  master_instance_group {
-    instance_type = var.primary_instance_type
-    ebs_config {
-      size                 = 64
-      type                 = "gp3"
-      volumes_per_instance = 1
-    }
-  }
-
-  core_instance_group {
-    instance_type  = var.core_instance_type
-    instance_count = var.core_instance_count
-    ebs_config {
-      size                 = 256
-      type                 = "gp3"
-      volumes_per_instance = 1
-    }
-  }
-
-  # Spark uses the Glue Data Catalog as its metastore; dynamic overwrite replaces only the
-  # partitions a run writes.
-  configurations_json = jsonencode([
-    {
-      Classification = "spark-hive-site"
-      Properties = {
-        "hive.metastore.client.factory.class" = "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
-      }
-    },
-    {
-      Classification = "spark-defaults"
-      Properties = {
-        "spark.sql.sources.partitionOverwriteMode" = "dynamic"
-      }
-    },
-  ])
-
-  depends_on = [aws_iam_role_policy.service, aws_iam_role_policy.instance]
-}
-
 # ---------------------------------------------------------------------------- security groups
 # EMR adds the rules it needs to its managed groups itself; revoke them on delete so the
 # groups (which reference each other) can be destroyed.
 
 resource "aws_security_group" "primary" {
-  #checkov:skip=CKV2_AWS_5:Attached by EMR through aws_emr_cluster.ec2_attributes.
+  #checkov:skip=CKV2_AWS_5:Attached by the DAG-made cluster (RunJobFlow Instances).
   name                   = "${local.name}-emr-primary"
   description            = "EMR-managed group of the ${local.name} primary node"
   vpc_id                 = var.vpc_id
@@ -131,7 +65,7 @@ resource "aws_security_group" "primary" {
 }
 
 resource "aws_security_group" "core" {
-  #checkov:skip=CKV2_AWS_5:Attached by EMR through aws_emr_cluster.ec2_attributes.
+  #checkov:skip=CKV2_AWS_5:Attached by the DAG-made cluster (RunJobFlow Instances).
   name                   = "${local.name}-emr-core"
   description            = "EMR-managed group of the ${local.name} core nodes"
   vpc_id                 = var.vpc_id
@@ -140,7 +74,7 @@ resource "aws_security_group" "core" {
 }
 
 resource "aws_security_group" "service_access" {
-  #checkov:skip=CKV2_AWS_5:Attached by EMR through aws_emr_cluster.ec2_attributes.
+  #checkov:skip=CKV2_AWS_5:Attached by the DAG-made cluster (RunJobFlow Instances).
   name                   = "${local.name}-emr-service-access"
   description            = "EMR service access to the ${local.name} cluster in a private subnet"
   vpc_id                 = var.vpc_id
@@ -150,7 +84,7 @@ resource "aws_security_group" "service_access" {
 
 # Developer access to the primary node's web UIs, from Client VPN clients only.
 resource "aws_security_group" "debug" {
-  #checkov:skip=CKV2_AWS_5:Attached by EMR through aws_emr_cluster.ec2_attributes.
+  #checkov:skip=CKV2_AWS_5:Attached by the DAG-made cluster (RunJobFlow Instances).
   name        = "${local.name}-emr-debug"
   description = "Client VPN access to the ${local.name} EMR web UIs"
   vpc_id      = var.vpc_id

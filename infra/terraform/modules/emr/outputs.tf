@@ -1,16 +1,6 @@
-output "cluster_id" {
-  description = "EMR cluster id (j-...)."
-  value       = aws_emr_cluster.this.id
-}
-
 output "cluster_name" {
-  description = "EMR cluster name (`<project>-<env>`), which the DAGs look the cluster up by."
-  value       = aws_emr_cluster.this.name
-}
-
-output "cluster_arn" {
-  description = "EMR cluster ARN."
-  value       = aws_emr_cluster.this.arn
+  description = "Name of the cluster the DAG creates and finds (`<project>-<env>`); not a Terraform resource."
+  value       = local.name
 }
 
 output "service_role_arn" {

@@ -8,36 +8,6 @@ variable "environment" {
   type        = string
 }
 
-variable "release_label" {
-  description = "EMR release (taxiway.yaml `emr_release`)."
-  type        = string
-}
-
-variable "idle_timeout_minutes" {
-  description = "Minutes without running steps after which EMR terminates the cluster (taxiway.yaml `emr_idle_timeout_minutes`)."
-  type        = number
-  validation {
-    # EMR accepts 60 s to 7 days.
-    condition     = var.idle_timeout_minutes >= 1 && var.idle_timeout_minutes <= 10080
-    error_message = "idle_timeout_minutes must be between 1 and 10080 (7 days)."
-  }
-}
-
-variable "primary_instance_type" {
-  description = "Sizing: primary node instance type."
-  type        = string
-}
-
-variable "core_instance_type" {
-  description = "Sizing: core node instance type."
-  type        = string
-}
-
-variable "core_instance_count" {
-  description = "Sizing: number of core nodes."
-  type        = number
-}
-
 variable "vpc_id" {
   description = "The environment's VPC."
   type        = string
@@ -65,11 +35,6 @@ variable "bucket_arns" {
 
 variable "kms_key_arn" {
   description = "The environment's KMS key (S3, local disks, logs)."
-  type        = string
-}
-
-variable "glue_database" {
-  description = "Glue database the Spark jobs read and write."
   type        = string
 }
 

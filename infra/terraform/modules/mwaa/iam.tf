@@ -107,13 +107,22 @@ data "aws_iam_policy_document" "execution" {
     resources = ["arn:${local.partition}:sqs:${local.region}:*:airflow-celery-*"]
   }
 
+  # The key through the services that use it for MWAA and the pipeline (AWS's documented
+  # execution role): SQS (Celery), S3 (every bucket is SSE-KMS) and Glue (the encrypted
+  # catalog). Never directly, except DescribeKey below.
   statement {
     sid       = "EnvironmentKey"
     actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
     resources = [var.kms_key_arn]
+    condition {
+      test     = "StringLike"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com", "s3.${local.region}.amazonaws.com", "glue.${local.region}.amazonaws.com"]
+    }
   }
 
-  # --- the pipeline
+  # --- the pipeline: exactly what the DAG's aws tasks call, and what Athena does with their
+  # credentials (tests/integration/aws/test_iam_policies.py records the calls on the twin)
 
   statement {
     sid       = "FindClusterByNameAndSubnet"
@@ -121,18 +130,22 @@ data "aws_iam_policy_document" "execution" {
     resources = ["*"]
   }
 
-  # Steps on the environment's clusters: the one Terraform made and any the DAG re-creates
-  # after it terminated (both carry the environment tag).
+  # The cluster's log encryption key: its ARN for RunJobFlow (a direct call).
+  statement {
+    sid       = "FindTheLogKey"
+    actions   = ["kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # Steps on the environment's clusters: the DAG creates them, each with the environment tag.
   statement {
     sid = "StepsOnOwnClusters"
     actions = [
       "elasticmapreduce:AddJobFlowSteps",
-      "elasticmapreduce:DescribeCluster",
       "elasticmapreduce:DescribeStep",
       "elasticmapreduce:ListSteps",
-      "elasticmapreduce:CancelSteps",
     ]
-    resources = [var.emr_cluster_arn, "arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+    resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
     condition {
       test     = "StringEquals"
       variable = "aws:ResourceTag/taxiway:env"
@@ -141,7 +154,7 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid       = "RecreateOwnCluster"
+    sid       = "CreateOwnCluster"
     actions   = ["elasticmapreduce:RunJobFlow"]
     resources = ["*"] # RunJobFlow has no resource type; the request-tag condition scopes it
     condition {
@@ -162,6 +175,18 @@ data "aws_iam_policy_document" "execution" {
     }
   }
 
+  # RunJobFlow with an AutoTerminationPolicy also needs this (the idle timeout).
+  statement {
+    sid       = "AutoTerminateOwnClusters"
+    actions   = ["elasticmapreduce:PutAutoTerminationPolicy"]
+    resources = ["arn:${local.partition}:elasticmapreduce:${local.region}:${local.account_id}:cluster/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/taxiway:env"
+      values   = [var.environment]
+    }
+  }
+
   statement {
     sid       = "PassEmrRoles"
     actions   = ["iam:PassRole"]
@@ -174,33 +199,21 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid = "QueriesInOwnWorkgroup"
-    actions = [
-      "athena:StartQueryExecution",
-      "athena:GetQueryExecution",
-      "athena:GetQueryResults",
-      "athena:StopQueryExecution",
-      "athena:GetWorkGroup",
-    ]
+    sid       = "QueriesInOwnWorkgroup"
+    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution"]
     resources = [var.athena_workgroup_arn]
   }
 
   statement {
-    sid = "OwnGlueDatabase"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:UpdateTable",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
-    ]
+    sid       = "FindOwnDatabase"
+    actions   = ["glue:GetDatabase"]
+    resources = ["${local.glue_arn}:catalog", "${local.glue_arn}:database/${var.glue_database}"]
+  }
+
+  # Reports read the tables (through Athena); register_partitions reads `events`.
+  statement {
+    sid     = "ReadOwnTables"
+    actions = ["glue:GetTable", "glue:GetPartitions"]
     resources = [
       "${local.glue_arn}:catalog",
       "${local.glue_arn}:database/${var.glue_database}",
@@ -209,14 +222,37 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid     = "ListTheLake"
-    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
+    sid     = "AddEventPartitions"
+    actions = ["glue:BatchCreatePartition"]
     resources = [
-      var.bucket_arns["landing"],
-      var.bucket_arns["curated"],
-      var.bucket_arns["reports"],
-      var.bucket_arns["artifacts"],
+      "${local.glue_arn}:catalog",
+      "${local.glue_arn}:database/${var.glue_database}",
+      "${local.glue_arn}:table/${var.glue_database}/events",
     ]
+  }
+
+  # The report switch (ALTER TABLE ... SET LOCATION): the report tables only, never events.
+  statement {
+    sid     = "SwitchReportTables"
+    actions = ["glue:UpdateTable"]
+    resources = concat(
+      ["${local.glue_arn}:catalog", "${local.glue_arn}:database/${var.glue_database}"],
+      [for t in var.report_tables : "${local.glue_arn}:table/${var.glue_database}/${t}"],
+    )
+  }
+
+  # Athena lists what it reads (curated) and checks UNLOAD's target is empty (reports);
+  # expire_old_prefixes lists the reports' prefixes.
+  statement {
+    sid       = "ListCuratedAndReports"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arns["curated"], var.bucket_arns["reports"]]
+  }
+
+  statement {
+    sid       = "LocateQueryResults"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [var.bucket_arns["artifacts"]]
   }
 
   statement {
@@ -225,29 +261,28 @@ data "aws_iam_policy_document" "execution" {
     resources = ["${var.bucket_arns["curated"]}/hourly_counts/*"]
   }
 
+  # The run manifest, and what Athena reads for the reports.
   statement {
-    sid     = "ReadLandingAndCurated"
-    actions = ["s3:GetObject"]
-    resources = [
-      "${var.bucket_arns["landing"]}/*",
-      "${var.bucket_arns["curated"]}/*",
-      "${var.bucket_arns["artifacts"]}/jobs/*",
-    ]
+    sid       = "ReadCurated"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bucket_arns["curated"]}/*"]
   }
 
-  # Athena runs UNLOAD and writes results with the caller's credentials.
+  # Athena writes UNLOAD's files with the caller's credentials; old prefixes are deleted.
   statement {
-    sid = "WriteReportsAndQueryResults"
+    sid = "WriteReports"
     actions = [
-      "s3:GetObject",
       "s3:PutObject",
       "s3:DeleteObject",
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]
-    resources = [
-      "${var.bucket_arns["reports"]}/*",
-      "${var.bucket_arns["artifacts"]}/athena-results/*",
-    ]
+    resources = ["${var.bucket_arns["reports"]}/*"]
+  }
+
+  statement {
+    sid       = "WriteQueryResults"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bucket_arns["artifacts"]}/athena-results/*"]
   }
 }

@@ -13,12 +13,16 @@ locals {
   partition  = data.aws_partition.current.partition
 }
 
-# The first startup script, so that the environment can be created; `taxiway deploy` writes
-# the same text (taxiway.deploy.bundle.startup_script) and owns the object from then on.
+# The first startup script, so that the environment boots knowing its taxiway environment.
+# Its text is the bundle's own template (one file for both): `taxiway deploy` renders the
+# same bytes and owns the object from then on.
 resource "aws_s3_object" "startup" {
-  bucket     = var.bucket_names["mwaa"]
-  key        = "startup.sh"
-  content    = "#!/bin/sh\n# Written by `taxiway deploy`: which taxiway environment this MWAA runs.\nexport TAXIWAY_ENV=${var.environment}\nexport TAXIWAY_ACCOUNT_ID=${local.account_id}\n"
+  bucket = var.bucket_names["mwaa"]
+  key    = "startup.sh"
+  content = templatefile("${path.module}/../../../../src/taxiway/platform/startup.sh.tftpl", {
+    environment = var.environment
+    account_id  = local.account_id
+  })
   kms_key_id = var.kms_key_arn
 
   lifecycle {
@@ -45,8 +49,7 @@ resource "aws_mwaa_environment" "this" {
   weekly_maintenance_window_start = "SUN:03:00"
 
   airflow_configuration_options = {
-    "core.load_examples"            = "False"
-    "core.load_default_connections" = "False"
+    "core.load_examples" = "False"
   }
 
   network_configuration {
@@ -75,6 +78,21 @@ resource "aws_mwaa_environment" "this" {
       enabled   = true
       log_level = var.log_level
     }
+  }
+
+  # One owner per field. Terraform sets everything here once; `taxiway deploy` then owns
+  # what its UpdateEnvironment sends (the requirements, plugins and startup script paths and
+  # object versions), so an apply after a deploy changes nothing and starts no 20-30 minute
+  # update (tests/infra/test_infra_mwaa_owner.py keeps the list equal to deploy's fields).
+  lifecycle {
+    ignore_changes = [
+      requirements_s3_path,
+      requirements_s3_object_version,
+      plugins_s3_path,
+      plugins_s3_object_version,
+      startup_script_s3_path,
+      startup_script_s3_object_version,
+    ]
   }
 
   depends_on = [aws_iam_role_policy.execution]

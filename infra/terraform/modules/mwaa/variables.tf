@@ -76,11 +76,6 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "emr_cluster_arn" {
-  description = "ARN of the EMR cluster the DAGs add steps to."
-  type        = string
-}
-
 variable "glue_database" {
   description = "Glue database of the environment."
   type        = string
@@ -98,11 +93,16 @@ variable "log_level" {
 }
 
 variable "emr_service_role_arn" {
-  description = "EMR service role the DAG passes when it re-creates the cluster."
+  description = "EMR service role the DAG passes when it creates the cluster."
   type        = string
 }
 
 variable "emr_instance_role_arn" {
-  description = "EMR instance role (behind the instance profile) the DAG passes when it re-creates the cluster."
+  description = "EMR instance role (behind the instance profile) the DAG passes when it creates the cluster."
   type        = string
+}
+
+variable "report_tables" {
+  description = "Glue tables of the reports, the only ones the DAG switches (UpdateTable)."
+  type        = list(string)
 }

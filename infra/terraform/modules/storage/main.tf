@@ -137,6 +137,9 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = aws_s3_bucket.this[each.key].id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3-access/${each.key}/"
+
+  # S3 checks the target bucket's grant to the logging service when logging is turned on
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_policy" "this" {
