@@ -127,7 +127,11 @@ def _from_cwd(finding: Finding, base: Path) -> Finding:
 
 
 def _write_fix(
-    parsed: ParsedRequirements, target: MwaaRelease, out: Path, unsafe: bool = False
+    parsed: ParsedRequirements,
+    target: MwaaRelease,
+    out: Path,
+    unsafe: bool = False,
+    quiet: bool = False,
 ) -> None:
     from taxiway.cli.render import info
     from taxiway.doctor.fix import fixed_requirements
@@ -138,7 +142,8 @@ def _write_fix(
     except OSError as exc:
         raise UsageError(f"Cannot write `{out}`: {exc}; choose another --fix path.") from exc
     kept = sum(1 for line in text.splitlines() if line.strip() and not line.startswith("#"))
-    info(f"wrote {out}: {kept} requirement/option line(s) for MWAA {target.version}")
+    if not quiet:
+        info(f"wrote {out}: {kept} requirement/option line(s) for MWAA {target.version}")
 
 
 @app.command("versions")
@@ -199,7 +204,7 @@ def requirements(
 
         findings += run_resolve(parsed, target)
     if fix is not None:
-        _write_fix(parsed, target, fix, unsafe_fixes)
+        _write_fix(parsed, target, fix, unsafe_fixes, quiet)
         # What is left: the fixed file's findings, by which the command exits.
         file = fix
         findings = check_requirements(parse_requirements(fix), target)
@@ -232,20 +237,28 @@ def _fix_dags(
     write: bool,
     unsafe: bool,
     fmt: OutputFormat,
+    quiet: bool = False,
 ) -> None:
-    """``--fix``/``--diff``: print the diff (stdout for text, else stderr) and write it."""
+    """``--fix``/``--diff``: print the diff (stdout for text, else stderr) and write it.
+
+    ``quiet`` as ruff's ``--quiet``: ``--diff`` prints the diff alone, ``--fix`` nothing
+    (what is left is the findings)."""
     import sys
 
     from taxiway.cli.render import info
     from taxiway.doctor.dagfix import fix_dags
 
     fixes = fix_dags(folder, target, context, unsafe=unsafe)
+    if write:
+        fixes.write()
+    if quiet and write:
+        return
     stream = sys.stdout if fmt is OutputFormat.text else sys.stderr
     stream.write(fixes.diff())
     stream.flush()
+    if quiet:
+        return
     verb = "fixed" if write else "--fix would change"
-    if write:
-        fixes.write()
     info(f"{verb} {len(fixes.files)} file(s) in {folder}")
     if fixes.unsafe_left:
         info(f"{fixes.unsafe_left} more fix(es) available with --unsafe-fixes (review the diff)")
@@ -284,7 +297,7 @@ def dags(
     if unsafe_fixes and not (fix or diff):
         raise UsageError("`--unsafe-fixes` goes with `--fix` or `--diff`.")
     if fix or diff:
-        _fix_dags(folder, target, context, write=fix, unsafe=unsafe_fixes, fmt=fmt)
+        _fix_dags(folder, target, context, write=fix, unsafe=unsafe_fixes, fmt=fmt, quiet=quiet)
     findings = check_dags(folder, target, context)
     title = f"doctor dags {folder} (MWAA {target.version})"
     _emit(findings, fmt, title, target, folder.parent, (select, ignore, quiet))
@@ -424,10 +437,12 @@ def project(
     if fix is not None and parsed is not None:
         # --fix: the DAG files in place (diff printed), the requirements to the path given;
         # the findings are then what is left (the fixed requirements file's).
-        _write_fix(parsed, target, fix, unsafe_fixes)
+        _write_fix(parsed, target, fix, unsafe_fixes, quiet)
         if layout.dags is not None:
             context = _context(target, layout.requirements, layout.dags, layout.plugins)
-            _fix_dags(layout.dags, target, context, write=True, unsafe=unsafe_fixes, fmt=fmt)
+            _fix_dags(
+                layout.dags, target, context, write=True, unsafe=unsafe_fixes, fmt=fmt, quiet=quiet
+            )
         layout = replace(layout, requirements=fix.resolve())
     # What the resolver installs replaces the shipped data's guess of the dependencies.
     findings = check_layout(layout, target, resolved) + resolved_findings

@@ -276,7 +276,16 @@ def check_dag_file(
         ]
     out.extend(_livy(tree, dag_file.display))
     if context.airflow_major >= 3:
-        out.extend(runtime_removals(tree, dag_file.display))
+        from taxiway.doctor.runtime3 import runtime_findings
+
+        removed = runtime_removals(tree, dag_file.display) + runtime_findings(
+            tree, dag_file.display
+        )
+        if script:
+            # Task code of a file Airflow never loads (`.airflowignore`d, imported by no DAG
+            # file) fails only if something runs it.
+            removed = [replace(f, severity=Severity.WARNING) for f in removed]
+        out.extend(removed)
     if not parsed_by_airflow:
         return out
     analysis = analysis or ParseTimeAnalysis({})

@@ -60,6 +60,11 @@ class DistData:
                 index.setdefault(root, []).append(dist.name)
         return {root: tuple(names) for root, names in index.items()}
 
+    def modules(self, name: str) -> tuple[str, ...] | None:
+        """The modules of distribution ``name`` (None: not in the data, or unknown)."""
+        dist = self.dists.get(name)
+        return dist.modules if dist is not None else None
+
     def providers_of(self, module: str) -> tuple[str, ...]:
         """Distributions of the data that install ``module`` (or a package below it)."""
         parts = module.split(".")
@@ -201,3 +206,103 @@ def resolved(data: DistData, names: Iterable[str]) -> Installed:
     seen = frozenset(names)
     unknown = frozenset(n for n in seen if n not in _BOOTSTRAP and _modules_of(data, n) is None)
     return Installed(data, seen, frozenset(), {}, unknown)
+
+
+def with_modules(
+    data: DistData, modules: Mapping[str, tuple[str, ...]], versions: Mapping[str, str]
+) -> DistData:
+    """``data`` plus distributions whose modules were read elsewhere (their wheels:
+    :mod:`taxiway.doctor.wheelmeta`); their requirements stay unknown."""
+    if not modules:
+        return data
+    extra = {
+        name: Distribution(name, versions.get(name, ""), mods, None)
+        for name, mods in modules.items()
+    }
+    return DistData(data.version, data.python, {**data.dists, **extra})
+
+
+def installed_with_other_versions(
+    data: DistData,
+    builtins: Iterable[str],
+    requirements: list[tuple[str | None, frozenset[str]]],
+    pins: Mapping[str, str],
+) -> Installed:
+    """:func:`installed`, where a distribution outside this version's data (a requirement
+    or a dependency that no Airflow constraints of the version pin: ``scikit-learn`` on
+    2.10.3) is read from another MWAA version's data that has it (its wheel's modules and
+    requirements, as generated for that version): the one with the same version as the pin,
+    else the newest. So ``joblib`` is known to come with ``scikit-learn`` offline.
+
+    A distribution borrowed at another version than the one installed stays in
+    ``unverified``: what it provides counts, but a module nothing provides is still only
+    a warning (that version's dependencies may differ).
+    """
+    from taxiway import mwaa
+
+    extra: dict[str, Distribution] = {}
+    inexact: set[str] = set()
+    tried: set[str] = set()
+    current = data
+    found = installed(current, builtins, requirements)
+    while True:
+        todo = sorted(
+            n for n in found.unverified if n not in data.dists and n not in tried and n != _URL
+        )
+        if not todo:
+            break
+        tried.update(todo)
+        for name in todo:
+            borrowed = _borrow(name, pins.get(name), data.version, mwaa.versions())
+            if borrowed is not None:
+                extra[name], exact = borrowed
+                if not exact:
+                    inexact.add(name)
+        if not extra.keys() & set(todo):
+            break
+        current = DistData(data.version, data.python, {**data.dists, **extra})
+        found = installed(current, builtins, requirements)
+    if not extra:
+        return found
+    return Installed(
+        found.data,
+        found.dists,
+        found.unverified | (inexact & found.dists),
+        found.via,
+        found.modules_unknown,
+    )
+
+
+_URL = "a URL or path requirement"
+
+
+def _borrow(
+    name: str, pin: str | None, own: str, versions: list[str]
+) -> tuple[Distribution, bool] | None:
+    """``name`` from another version's data: the pinned version's when one has it, else the
+    closest below the pin (above when none is), else (unpinned) the newest; with whether its
+    version is the pinned one."""
+    from packaging.version import InvalidVersion, Version
+
+    entries = []
+    for version in reversed(versions):
+        other = dist_data(version) if version != own else None
+        dist = other.dists.get(name) if other is not None else None
+        if dist is not None and dist.requires is not None and dist.modules is not None:
+            entries.append(dist)
+    if not entries:
+        return None
+    if pin is None:
+        return entries[0], False
+    try:
+        want = Version(pin)
+        keyed = [(Version(d.version), d) for d in entries]
+    except InvalidVersion:
+        return entries[0], False
+    for got, dist in keyed:
+        if got == want:
+            return dist, True
+    below = [(got, d) for got, d in keyed if got < want]
+    if below:
+        return max(below, key=lambda kv: kv[0])[1], False
+    return min(keyed, key=lambda kv: kv[0])[1], False

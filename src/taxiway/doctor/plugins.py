@@ -141,6 +141,12 @@ def check_plugins(location: Path, release: MwaaRelease, context: ImportContext) 
             continue
         found.extend(import_findings(tree, src.display, context, "Airflow loads the plugins"))
         found.extend(_plugin_findings(tree, src, release))
+        if release.airflow_major >= 3:
+            # operators and hooks of the plugins run in tasks: the same runtime removals
+            from taxiway.doctor.dags import runtime_removals
+            from taxiway.doctor.runtime3 import runtime_findings
+
+            found.extend(runtime_removals(tree, src.display) + runtime_findings(tree, src.display))
     return out + merge_air3(found, air3)
 
 

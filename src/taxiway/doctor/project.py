@@ -191,7 +191,7 @@ def import_context(
     ``resolved``: what ``--resolve`` found pip installs; it replaces the data's guess of
     the requirements' dependencies.
     """
-    from taxiway.doctor.distributions import dist_data, installed
+    from taxiway.doctor.distributions import dist_data, installed_with_other_versions
     from taxiway.doctor.files import local_modules
 
     names = set(target.builtins)
@@ -206,10 +206,20 @@ def import_context(
                 if r.name and r.pinned:
                     pinned[r.name] = r.pinned
     data = dist_data(target.version)
-    found = installed(data, target.builtins, required) if data is not None else None
+    found = (
+        installed_with_other_versions(data, target.builtins, required, pinned)
+        if data is not None
+        else None
+    )
     if data is not None and resolved is not None:
         from taxiway.doctor.distributions import resolved as resolved_set
+        from taxiway.doctor.distributions import with_modules
+        from taxiway.doctor.wheelmeta import modules_of
 
+        # The resolver names every distribution; the modules of those outside the shipped
+        # data come from their wheels' file lists (read from the index, cached).
+        unknown = {n: v for n, v in resolved.items() if data.modules(n) is None}
+        data = with_modules(data, modules_of(unknown, target), resolved)
         found = resolved_set(data, {*target.builtins, *resolved, *(found.dists if found else ())})
     if found is not None:
         names |= found.dists

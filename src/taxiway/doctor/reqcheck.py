@@ -128,12 +128,20 @@ def check_requirements(parsed: ParsedRequirements, release: MwaaRelease) -> list
     """Findings for a parsed requirements file against ``release`` (parse errors included).
 
     A line repeated word for word is reported once, as ``duplicate-requirement``: its
-    verdict is the first copy's.
+    verdict is the first copy's. A file made for another Airflow version gets one
+    ``requirements-other-version`` finding for the lines that match it
+    (:mod:`taxiway.doctor.otherversion`) instead of one per line.
     """
+    from taxiway.doctor import otherversion
+
     out = list(parsed.findings)
     applied = constraints_apply(parsed, release)
     seen: dict[str, RequirementLine] = {}
-    for verdict in verdicts(parsed, release):
+    judged = verdicts(parsed, release)
+    other = otherversion.detect(parsed, release, {id(v.requirement): v.code for v in judged})
+    folded = {id(r) for r in other.lines} if other else set()
+    severities: dict[int, Severity] = {}
+    for verdict in judged:
         req = verdict.requirement
         first = seen.get(req.name) if req.name else None
         if first is not None and not req.marker and not first.marker:
@@ -153,7 +161,14 @@ def check_requirements(parsed: ParsedRequirements, release: MwaaRelease) -> list
                 continue
         elif req.name:
             seen.setdefault(req.name, req)
-        out.extend(_findings_for(verdict, release, applied))
+        produced = _findings_for(verdict, release, applied)
+        if id(req) in folded:
+            # one finding for the whole file made for another version (otherversion)
+            severities[id(req)] = produced[0].severity
+            continue
+        out.extend(produced)
+    if other is not None:
+        out.append(otherversion.finding(other, release, severities))
     out.extend(_constraint_findings(parsed, release))
     return out
 

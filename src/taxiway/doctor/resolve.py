@@ -5,19 +5,45 @@ Amazon Linux 2: manylinux2014) with the image's pins as constraints: MWAA's esse
 first, then the built-in packages, then the Airflow constraints file. It needs PyPI (or the
 file's own index options). A failure becomes one ``resolve-failed`` finding carrying the
 resolver's own explanation.
+
+A set that resolved is cached for a day under the doctor's cache
+(:func:`taxiway.doctor.wheelmeta.cache_root`, ``resolve/<hash>.txt``), keyed by everything
+uv is given (requirements, pins, Python, platform): uv itself revalidates every index page
+it reads even with a warm cache (about 340 requests for 170 packages, 8 s here), so a rerun
+on unchanged requirements reads the file instead. A failure is never cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from taxiway.doctor.requirements import ParsedRequirements
 from taxiway.errors import ToolchainError
 from taxiway.findings import Finding, Severity
 from taxiway.mwaa import MwaaRelease, normalize
+
+_CACHE_SECONDS = 24 * 3600
+
+
+def _cached(requirements: str, constraints: str, release: MwaaRelease) -> Path:
+    """The cache file of one resolution: a hash of everything uv is given."""
+    from taxiway.doctor.wheelmeta import cache_root
+
+    key = "\0".join((requirements, constraints, release.python, python_platform(release)))
+    return cache_root() / "resolve" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.txt"
+
+
+def _store(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        pass  # a read-only cache: the next run resolves again
 
 
 def python_platform(release: MwaaRelease) -> str:
@@ -78,13 +104,21 @@ def resolve_set(
         cmd += ["--python", sys.executable, "--no-python-downloads"]
         cmd += ["--python-version", release.python, "--python-platform", python_platform(release)]
         cmd += ["--no-header", "--no-annotate", "--quiet", "--color", "never"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise ToolchainError(
-                f"`uv pip compile` did not finish within {timeout:.0f} s; check network access "
-                "to the package index."
-            ) from exc
+        cached = _cached(reqs.read_text("utf-8"), constraints.read_text("utf-8"), release)
+        if cached.is_file() and time.time() - cached.stat().st_mtime < _CACHE_SECONDS:
+            proc = subprocess.CompletedProcess(cmd, 0, cached.read_text("utf-8"), "")
+        else:
+            try:
+                proc = subprocess.run(
+                    cmd, capture_output=True, text=True, timeout=timeout, check=False
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise ToolchainError(
+                    f"`uv pip compile` did not finish within {timeout:.0f} s; check network "
+                    "access to the package index."
+                ) from exc
+            if proc.returncode == 0:
+                _store(cached, proc.stdout)
     subject = parsed.path.name
     if proc.returncode != 0:
         message = proc.stderr.strip().replace(str(reqs), subject)

@@ -31,6 +31,7 @@ CODES = frozenset(
         "top-level-code", "not-dag-file", "plugins-zip-layout", "airflow-plugin",
         "plugin-removable", "plugin-ui-unsupported", "reserved-env-var",
         "wrong-package-manager", "missing-shebang", "layout", "requirements-not-found",
+        "requirements-other-version", "airflow3-db-access",
     }
 )  # fmt: skip
 

@@ -47,6 +47,10 @@ def test_every_documented_code_has_a_fixture(projects: Path, tmp_path: Path) -> 
         seen |= {f.code for f in check_project(case, spec["mwaa"])}
     parsed = parse_requirements(projects / "requirements_syntax" / "requirements.txt")
     seen |= {f.code for f in check_requirements(parsed, mwaa.release("3.3.1"))}
+    # a pip freeze of Airflow 2.6.3; Airflow 3's runtime removals
+    parsed = parse_requirements(projects.parent / "doctor_other_version" / "requirements.txt")
+    seen |= {f.code for f in check_requirements(parsed, mwaa.release("2.10.3"))}
+    seen |= {f.code for f in check_project(projects.parent / "doctor_af3_runtime", "3.0.6")}
     # a project whose plugins.zip has an extra top folder
     (tmp_path / "dags").mkdir()
     with zipfile.ZipFile(tmp_path / "plugins.zip", "w") as zf:
@@ -54,7 +58,7 @@ def test_every_documented_code_has_a_fixture(projects: Path, tmp_path: Path) -> 
             zf.write(path, path.relative_to(projects / "plugins_zip_src").as_posix())
     seen |= {f.code for f in check_project(tmp_path, "3.3.1")}
     codes = documented_codes()
-    assert len(codes) == 30
+    assert len(codes) == 32
     assert codes == CODES  # --select/--ignore accept exactly the documented codes
     # `parse-skipped` needs a host Python older than the target's (3.12) to happen at all
     host_only = {"parse-skipped"} if sys.version_info >= (3, 12) else set()
