@@ -45,6 +45,9 @@ class PipelineSettings:
     curate_timeout_minutes: int = 120
     #: an event_ts later than its landing hour's end plus this is quarantined (clock skew)
     future_tolerance_hours: int = 1
+    #: a landing line longer than this (bytes, newline not counted) is quarantined as
+    #: `line-too-long` while it is read, never held whole (Kafka's default message limit)
+    max_line_bytes: int = 1048576
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ _PIPELINE_KEYS: dict[str, type] = {
     "start_hour": str,
     "curate_timeout_minutes": int,
     "future_tolerance_hours": int,
+    "max_line_bytes": int,
 }
 
 
@@ -136,6 +140,8 @@ def parse(data: Any, source: str = DEFAULT_FILE) -> Settings:
     ):
         if getattr(pipeline, key) < 0:
             raise ConfigError(f"{source}: pipeline.{key}: must be >= 0.")
+    if pipeline.max_line_bytes < 1:
+        raise ConfigError(f"{source}: pipeline.max_line_bytes: must be >= 1.")
     if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d", pipeline.start_hour):
         raise ConfigError(
             f"{source}: pipeline.start_hour: `{pipeline.start_hour}` is not an hour; "

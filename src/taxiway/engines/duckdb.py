@@ -36,6 +36,7 @@ from taxiway.engines.base import CurateRequest, CurateResult, EngineError, HourC
 from taxiway.engines.curate_sql import classify_sql, detail_sql, typed_columns
 from taxiway.errors import MissingDependencyError
 from taxiway.events.contract import CURATED_COLUMNS, FUTURE_TOLERANCE_HOURS, QUARANTINE_COLUMNS
+from taxiway.jobs.event_rules import MAX_LINE_BYTES
 from taxiway.lake.layout import format_hour
 from taxiway.sql.literal import literal
 
@@ -126,11 +127,14 @@ class DuckDBEngine:
         future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
         batch_bytes: int = BATCH_BYTES,
         memory_limit: str = MEMORY_LIMIT,
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         self.threads = threads or os.cpu_count() or 2
         self.future_tolerance_hours = future_tolerance_hours
         self.batch_bytes = batch_bytes
         self.memory_limit = memory_limit
+        # a longer line is quarantined as `line-too-long` while it is read (landing.py)
+        self.max_line_bytes = max_line_bytes
 
     def curate(self, request: CurateRequest, lake: Lake, publisher: Publisher) -> CurateResult:
         import duckdb
@@ -155,7 +159,8 @@ class DuckDBEngine:
             run.con.execute(f"SET memory_limit = '{self.memory_limit}'")
             run.con.execute(f"SET temp_directory = {literal(str(work / 'spill'))}")
             run.setup()
-            for batch, box in _prefetch(batches(files, self.batch_bytes), self.threads):
+            groups = batches(files, self.batch_bytes)
+            for batch, box in _prefetch(groups, self.threads, self.max_line_bytes):
                 run.batch(batch, *box.pop())
             run.empty_hours()
             run.finish()
@@ -196,7 +201,7 @@ def _remove_stale(tmp: Path, max_age_s: float = STALE_SECONDS) -> None:
 
 
 def _prefetch(
-    groups: list[list[LandingFile]], threads: int
+    groups: list[list[LandingFile]], threads: int, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[list[LandingFile], list[tuple[Any, list[FileReject]]]]]:
     """Each batch with its lines; the next batch is read while the caller works on this one.
 
@@ -208,9 +213,11 @@ def _prefetch(
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending: Future[tuple[Any, list[FileReject]]] | None = None
         for i, group in enumerate(groups):
-            box = [pending.result() if pending else read_files(group, threads)]
+            box = [pending.result() if pending else read_files(group, threads, max_line_bytes)]
             pending = (
-                pool.submit(read_files, groups[i + 1], threads) if i + 1 < len(groups) else None
+                pool.submit(read_files, groups[i + 1], threads, max_line_bytes)
+                if i + 1 < len(groups)
+                else None
             )
             yield group, box
 
@@ -413,7 +420,8 @@ class _Run:
                 )
 
     def _explain(self, rejects: list[FileReject]) -> None:
-        """The batch's quarantine rows: its rejected lines, explained, and unreadable files."""
+        """The batch's quarantine rows: its rejected lines, explained, unreadable files and
+        lines over the length limit (the reader's rejects)."""
         con = self.con
         con.execute("DELETE FROM quarantine")
         con.execute(
@@ -424,8 +432,15 @@ class _Run:
         )
         for r in rejects:
             con.execute(
-                "INSERT INTO quarantine VALUES (?, ?, NULL, NULL, 'corrupt-file', ?, ?)",
-                [_naive(r.landing_hour), r.source_file, r.detail, self.request.run_id],
+                "INSERT INTO quarantine VALUES (?, ?, ?, NULL, ?, ?, ?)",
+                [
+                    _naive(r.landing_hour),
+                    r.source_file,
+                    r.line_number,
+                    r.reason,
+                    r.detail,
+                    self.request.run_id,
+                ],
             )
 
     def _stage_quarantine(self, hours: list[datetime]) -> None:

@@ -1,9 +1,12 @@
 """Read landing files into Arrow: one row per line, with file name and line number.
 
 Decompression runs in Python (ISA-L or zlib; both release the GIL, so files decompress in
-parallel threads); line splitting is a numpy newline scan and the Arrow string array points into the
-decompressed buffer without copying. A file that cannot be decompressed or read becomes a
-file-level reject instead of failing the run.
+parallel threads), streamed in 1 MiB pieces through :class:`taxiway.jobs.event_rules.LineLimit`
+(the EMR job's reader too): a line longer than the limit (``pipeline.max_line_bytes``, 1 MiB)
+is cut out while it streams and becomes a ``line-too-long`` reject, so memory stays bounded
+however long a line is. Line splitting is a numpy newline scan and the Arrow string array
+points into the decompressed buffer without copying. A file that cannot be decompressed or
+read becomes a file-level reject instead of failing the run.
 """
 
 from __future__ import annotations
@@ -14,16 +17,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from taxiway.jobs.event_rules import gunzip
+from taxiway.jobs.event_rules import (
+    CHUNK_BYTES,
+    LINE_TOO_LONG,
+    MAX_LINE_BYTES,
+    LineLimit,
+    gunzip,
+    read_bounded,
+    too_long_detail,
+)
 
 
 @dataclass(frozen=True)
 class FileReject:
-    """A whole input file that could not be read."""
+    """What reading rejects before any rule runs: a whole file that could not be read
+    (``corrupt-file``, no line number) or one line over the limit (``line-too-long``)."""
 
     landing_hour: datetime
     source_file: str
     detail: str
+    reason: str = "corrupt-file"
+    line_number: int | None = None
 
 
 def decompress(path: Path) -> bytes:
@@ -45,6 +59,29 @@ def decompress(path: Path) -> bytes:
     return gunzip(data)
 
 
+def read_text(path: Path, limit: int = MAX_LINE_BYTES) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """(the file's text, its lines over ``limit`` bytes) as
+    :func:`taxiway.jobs.event_rules.read_bounded` gives them: each long line is cut to its
+    newline while the file streams. ISA-L first, as in :func:`decompress`; a plain file is
+    read in pieces too. Raises ValueError or OSError."""
+    if not path.name.endswith(".gz"):
+        cut, pieces = LineLimit(limit, count=False), []
+        with path.open("rb") as f:
+            while chunk := f.read(CHUNK_BYTES):
+                pieces.extend(cut.feed(chunk))
+        pieces.extend(cut.end())
+        text = b"".join(pieces)
+        return text, cut.number(text)
+    data = path.read_bytes()  # compressed: a 2 GiB line of one byte is a 2 MB file
+    fast = _isal()
+    if fast is not None:
+        try:
+            return read_bounded(path.name, data, limit, fast)
+        except (ValueError, fast.error):
+            pass  # the zlib pass below gives the reason
+    return read_bounded(path.name, data, limit)
+
+
 def _isal() -> Any:
     try:
         from isal import isal_zlib
@@ -53,12 +90,31 @@ def _isal() -> Any:
     return isal_zlib
 
 
-def _lines(hour: datetime, path: Path, name: str, seq: int | None = None) -> Any:
-    """One file's lines; with ``seq`` the file is a number (``file_seq``), not a name."""
+def _lines(
+    hour: datetime, path: Path, name: str, seq: int | None = None, limit: int = MAX_LINE_BYTES
+) -> tuple[Any, list[FileReject]]:
+    """One file's lines (``seq``: the file is a number, ``file_seq``, not a name) and its
+    lines over ``limit`` bytes as rejects (their rows are left out of the table)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data, long = read_text(path, limit)
+    table = _table(hour, name, seq, data)
+    if not long:
+        return table, []
+    cut = pa.array([n for n, _o, _s in long], pa.int64())
+    table = table.filter(pc.invert(pc.is_in(table["line_number"], value_set=cut)))
+    rejects = [
+        FileReject(hour, name, too_long_detail(size, offset, limit), LINE_TOO_LONG, number)
+        for number, offset, size in long
+    ]
+    return table, rejects
+
+
+def _table(hour: datetime, name: str, seq: int | None, data: bytes) -> Any:
     import numpy as np
     import pyarrow as pa
 
-    data = decompress(path)
     n_bytes = len(data)
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
@@ -109,9 +165,13 @@ def _lines(hour: datetime, path: Path, name: str, seq: int | None = None) -> Any
 
 
 def read_landing(
-    files: dict[datetime, list[Path]], root: Path | None = None, threads: int = 2
+    files: dict[datetime, list[Path]],
+    root: Path | None = None,
+    threads: int = 2,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> tuple[Any, list[FileReject]]:
-    """All lines of all files as one Arrow table, plus the files that could not be read.
+    """All lines of all files as one Arrow table, plus the files that could not be read and
+    the lines over ``max_line_bytes``.
 
     ``source_file`` is the path relative to ``root`` (the lake root) when given, so that
     lineage reads the same locally and on S3 (``landing/topics/...``).
@@ -125,7 +185,7 @@ def read_landing(
 
     def load(job: tuple[datetime, Path]) -> Any:
         try:
-            return _lines(job[0], job[1], name(job[1]))
+            return _lines(job[0], job[1], name(job[1]), None, max_line_bytes)
         except (ValueError, OSError) as exc:
             return FileReject(job[0], name(job[1]), str(exc))
 
@@ -142,9 +202,11 @@ class LandingFile:
     name: str  # as recorded in ``source_file`` (relative to the lake root)
 
 
-def read_files(batch: list[LandingFile], threads: int = 2) -> tuple[Any, list[FileReject]]:
+def read_files(
+    batch: list[LandingFile], threads: int = 2, max_line_bytes: int = MAX_LINE_BYTES
+) -> tuple[Any, list[FileReject]]:
     """Lines of ``batch`` as one Arrow table (raw, line_number, file_seq, landing_hour,
-    bad_utf8), plus the files that could not be read.
+    bad_utf8), plus the files that could not be read and the lines over ``max_line_bytes``.
 
     ``file_seq`` follows (landing hour, file name) order, so (file_seq, line_number) orders
     lines the way "first occurrence wins" needs, with two integers instead of a path.
@@ -153,7 +215,7 @@ def read_files(batch: list[LandingFile], threads: int = 2) -> tuple[Any, list[Fi
 
     def load(f: LandingFile) -> Any:
         try:
-            return _lines(f.hour, f.path, f.name, f.seq)
+            return _lines(f.hour, f.path, f.name, f.seq, max_line_bytes)
         except (ValueError, OSError) as exc:
             return FileReject(f.hour, f.name, str(exc))
 
@@ -172,7 +234,8 @@ def _gather(
             if isinstance(result, FileReject):
                 rejects.append(result)
             else:
-                tables.append(result)
+                tables.append(result[0])
+                rejects.extend(result[1])
     schema = pa.schema(
         [
             ("raw", pa.large_string()),

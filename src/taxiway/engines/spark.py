@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from taxiway.engines.base import CurateRequest, CurateResult, HourCounts
 from taxiway.errors import MissingDependencyError, ToolchainError
 from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
+from taxiway.jobs.event_rules import MAX_LINE_BYTES
 from taxiway.jobs.spark_core import TMP_DIR
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class SparkEngine:
         conf: dict[str, str] | None = None,
         future_tolerance_hours: int = FUTURE_TOLERANCE_HOURS,
         classify: str = "native",
+        max_line_bytes: int = MAX_LINE_BYTES,
     ) -> None:
         if classify not in ("native", "python"):
             raise ValueError(f"classify must be `native` or `python`, not `{classify}`")
@@ -82,6 +84,7 @@ class SparkEngine:
         # "native": Spark SQL for plain lines, Python rules for the rest (jobs/native.py),
         # what the EMR job runs; "python": the Python rules for every line
         self.classify = classify
+        self.max_line_bytes = max_line_bytes  # a longer line is quarantined as it is read
         self._spark: Any = None
 
     @property
@@ -105,13 +108,17 @@ class SparkEngine:
                 for path in paths
             }
             classified, cached, expected = native.classify_files_native(
-                spark, files, lookback, future
+                spark, files, lookback, future, self.max_line_bytes
             )
         else:  # Python reads the files (Arrow to the JVM) and classifies every line
-            raw, rejects = read_landing(request.files, root=lake.root, threads=2)
+            raw, rejects = read_landing(
+                request.files, root=lake.root, threads=2, max_line_bytes=self.max_line_bytes
+            )
             lines = spark.createDataFrame(raw, schema=spark_core.lines_schema())
             extra = [
-                event_rules.corrupt_file_row(r.source_file, _naive(r.landing_hour), r.detail)
+                event_rules.reject_row(
+                    r.source_file, _naive(r.landing_hour), r.reason, r.detail, r.line_number
+                )
                 for r in rejects
             ]
             classified = spark_core.classify_lines_frame(spark, lines, lookback, extra, future)

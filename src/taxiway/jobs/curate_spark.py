@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 
 from taxiway.errors import UsageError
 from taxiway.events.contract import FUTURE_TOLERANCE_HOURS
-from taxiway.jobs import native, spark_core
+from taxiway.jobs import event_rules, native, spark_core
 from taxiway.lake import contract
 from taxiway.lake.lock import describe, lock_for
 
@@ -129,6 +129,7 @@ def run(
     topics_dir: str = contract.LANDING_TOPICS,
     future_hours: int = FUTURE_TOLERANCE_HOURS,
     before_publish: Callable[[], None] | None = None,
+    max_line_bytes: int = event_rules.MAX_LINE_BYTES,
 ) -> Manifest:
     """Curate ``hours`` (naive UTC) under ``store``, publish, write manifests; return the run's.
 
@@ -158,7 +159,7 @@ def run(
     # Spark reads the lines and Spark SQL types the plain ones; the Python rules see only
     # the rest (rejects, odd but valid lines); each line is parsed once, then cached
     classified, cached, expected = native.classify_files_native(
-        spark, files, lookback_days, future_hours
+        spark, files, lookback_days, future_hours, max_line_bytes
     )
     tmp, committed = f"{TMP}/{run_id}", False
     try:
@@ -270,6 +271,16 @@ def parse_hour(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a positive number of bytes")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The job's command line: the contract the DAG's EMR step renders (tests check both)."""
     ap = argparse.ArgumentParser(prog="curate_spark", description=__doc__.split("\n\n")[0])
@@ -287,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=FUTURE_TOLERANCE_HOURS,
         help="event_ts later than the landing hour's end plus this is quarantined (1)",
+    )
+    ap.add_argument(
+        "--max-line-bytes",
+        type=_positive,
+        default=event_rules.MAX_LINE_BYTES,
+        help="a longer landing line is quarantined as `line-too-long` while it is read "
+        f"({event_rules.MAX_LINE_BYTES})",
     )
     ap.add_argument("--from", dest="start", required=True, type=parse_hour, help="YYYY-MM-DDTHH")
     ap.add_argument("--to", dest="end", type=parse_hour, help="last hour (default: --from)")
@@ -338,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             topics_dir=topics_dir.strip("/"),
             future_hours=args.future_tolerance_hours,
             before_publish=lock.check,
+            max_line_bytes=args.max_line_bytes,
         )
     finally:
         lock.release()

@@ -443,6 +443,187 @@ def gunzip(data: bytes, lib: Any = zlib) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+#: Default longest landing line, in bytes without its newline (``pipeline.max_line_bytes``):
+#: Kafka's default largest message (``message.max.bytes``), 1 MiB.
+MAX_LINE_BYTES = 1 << 20
+#: The reason of a line longer than the limit (the line itself is never held in memory).
+LINE_TOO_LONG = "line-too-long"
+#: decompressed bytes per step of the bounded reader; compressed bytes fed per step (so
+#: zlib's ``unconsumed_tail`` copy stays small)
+CHUNK_BYTES = 1 << 20
+_FEED_BYTES = 1 << 16
+
+
+def gunzip_chunks(data: bytes, lib: Any = zlib, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """:func:`gunzip` as a stream: every gzip member of ``data``, in pieces of at most
+    ``size`` decompressed bytes, so a file that inflates to gigabytes is never whole in
+    memory. The same ValueError messages as :func:`gunzip`, raised when reached."""
+    view, pos, n = memoryview(data), 0, len(data)
+    while pos < n:
+        d = lib.decompressobj(wbits=31)
+        while not d.eof:
+            if pos >= n:
+                raise ValueError("gzip stream is truncated (no end-of-member marker)")
+            buf: Any = view[pos : pos + _FEED_BYTES]
+            pos += len(buf)
+            while True:
+                try:
+                    out = d.decompress(buf, size)
+                except lib.error as exc:
+                    raise ValueError(f"gzip data is corrupt: {exc}") from exc
+                if out:
+                    yield out
+                buf = d.unconsumed_tail
+                if d.eof or not (buf or out):
+                    break
+        pos -= len(d.unused_data)  # the next member starts after this one's end
+
+
+def chunks(name: str, data: bytes, lib: Any = zlib, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The file's decompressed bytes in pieces (:func:`gunzip_chunks` for ``.gz``)."""
+    if name.endswith(".gz"):
+        yield from gunzip_chunks(data, lib, size)
+    elif data:
+        yield data
+
+
+class LineLimit:
+    """Splits a byte stream, fed in chunks, at ``\n`` and cuts out every line longer than
+    ``limit`` bytes (its newline not counted) while it streams: what is held is at most
+    ``limit`` bytes of the current line plus one chunk, however long a line is.
+
+    :meth:`feed` (and :meth:`end`, after the last chunk) return the text completed so far
+    as pieces to join: whole lines, each with its newline, where a line that is too long
+    leaves only its newline, so every line keeps its number. ``long`` lists the lines that
+    were too long as (line number, byte offset of the line's first byte, size in bytes);
+    ``lines`` counts every line (the last one may lack a newline).
+    """
+
+    def __init__(self, limit: int = MAX_LINE_BYTES, count: bool = True) -> None:
+        if limit < 1:
+            raise ValueError(f"the line limit must be at least 1 byte, not {limit}")
+        self.limit = limit
+        # a line that starts and ends inside one window is shorter than the limit, so only
+        # the line carried across windows is measured
+        self.window = min(limit, CHUNK_BYTES)
+        # without ``count`` the newlines are not counted as they stream (a pass over the
+        # text): ``lines`` is then no line count, and a long line's number is 0 until
+        # :meth:`number` counts them in the text
+        self.count = count
+        self.long: list[tuple[int, int, int]] = []
+        self.lines = 0  # lines ended by a newline so far
+        self.offset = 0  # bytes fed so far
+        self.emitted = 0  # bytes of text returned so far
+        self._cut_at: list[int] = []  # ``emitted`` before each long line's newline
+        self._start = 0  # offset of the current line's first byte
+        self._tail: list[Any] = []  # the current line's bytes so far (while it may be kept)
+        self._size = 0  # the current line's length so far
+        self._dropping = False
+
+    def number(self, text: bytes) -> list[tuple[int, int, int]]:
+        """``long`` with line numbers, counted in ``text`` (everything returned, joined):
+        one pass up to the last long line, none when there is none."""
+        out, seen, pos = [], 0, 0
+        for at, (_n, offset, size) in zip(self._cut_at, self.long):
+            seen += text.count(b"\n", pos, at)
+            pos = at
+            out.append((seen + 1, offset, size))
+        return out
+
+    def _grow(self, piece: Any) -> None:
+        self._size += len(piece)
+        if self._dropping:
+            return
+        if self._size > self.limit:
+            self._dropping, self._tail = True, []  # from here on only its size is counted
+        elif piece:
+            self._tail.append(piece)
+
+    def _cut(self) -> None:
+        self.long.append((self.lines + 1 if self.count else 0, self._start, self._size))
+        self._cut_at.append(self.emitted)
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        """The text ``chunk`` completes (pieces: bytes and memoryviews of ``chunk``)."""
+        out: list[Any] = []
+        view, n, base = memoryview(chunk), len(chunk), self.offset
+        a = 0
+        while a < n:
+            b = min(n, a + self.window)
+            first = chunk.find(b"\n", a, b)
+            if first < 0:
+                self._grow(view[a:b])
+                a = b
+                continue
+            self._size += first - a
+            if self._size > self.limit:
+                self._cut()
+                out.append(b"\n")
+                self.emitted += 1
+            else:
+                out.extend(self._tail)
+                out.append(view[a : first + 1])
+                self.emitted += self._size + 1
+            self.lines += 1
+            last = chunk.rfind(b"\n", first + 1, b)
+            if last > first:  # whole lines inside the window: each shorter than the limit
+                out.append(view[first + 1 : last + 1])
+                self.emitted += last - first
+                if self.count:
+                    self.lines += chunk.count(b"\n", first + 1, last + 1)
+            else:
+                last = first
+            self._tail, self._size, self._dropping = [], 0, False
+            self._start = base + last + 1
+            self._grow(view[last + 1 : b])
+            a = b
+        self.offset += n
+        return out
+
+    def end(self) -> list[Any]:
+        """The last line when it has no newline (a too-long one leaves a newline)."""
+        if not (self._size or self._dropping):
+            return []
+        too_long = self._size > self.limit
+        if too_long:
+            self._cut()
+        out: list[Any] = [b"\n"] if too_long else self._tail
+        self.emitted += 1 if too_long else self._size
+        self.lines += 1
+        self._tail, self._size, self._dropping = [], 0, False
+        return out
+
+
+def read_bounded(
+    name: str, data: bytes, limit: int = MAX_LINE_BYTES, lib: Any = zlib
+) -> tuple[bytes, list[tuple[int, int, int]]]:
+    """(the file's text with every line over ``limit`` bytes cut to its newline, those
+    lines as (line number, byte offset, size)); ValueError as :func:`gunzip`."""
+    cut = LineLimit(limit, count=False)
+    pieces: list[Any] = []
+    for chunk in chunks(name, data, lib):
+        pieces.extend(cut.feed(chunk))
+    pieces.extend(cut.end())
+    text = b"".join(pieces)
+    return text, cut.number(text)
+
+
+def too_long_detail(size: int, offset: int, limit: int) -> str:
+    """The detail of a ``line-too-long`` reject: the line's size and where it starts."""
+    return (
+        f"line is {size} bytes, over the {limit}-byte limit, "
+        f"at byte offset {offset} of the decompressed file"
+    )
+
+
+def reject_row(
+    source_file: str, hour: datetime, reason: str, detail: str, line_number: int | None = None
+) -> Row:
+    """A quarantine row the reader makes, without the line's text: a file that cannot be
+    read (``corrupt-file``) or a line over the limit (``line-too-long``)."""
+    return (*_NONE_FIELDS, source_file, hour, None, line_number, reason, detail, None)
+
+
 def split_lines(data: bytes) -> Iterator[tuple[str, bool]]:
     """(text, bad_utf8) per line, each with its trailing newline, like ``read_landing``."""
     start, n = 0, len(data)
@@ -459,7 +640,7 @@ def split_lines(data: bytes) -> Iterator[tuple[str, bool]]:
 
 def corrupt_file_row(source_file: str, hour: datetime, detail: str) -> Row:
     """The one quarantine row a file that cannot be read becomes."""
-    return (*_NONE_FIELDS, source_file, hour, None, None, "corrupt-file", detail, None)
+    return reject_row(source_file, hour, "corrupt-file", detail)
 
 
 def classify_file(

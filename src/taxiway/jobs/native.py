@@ -258,16 +258,25 @@ def bad_utf8_lines(data: bytes) -> list[int]:
     return bad
 
 
+#: What :func:`inspect_files` learns of one file: (number of lines, why it cannot be read,
+#: the lines with invalid UTF-8, the lines over the limit as (number, byte offset, size)).
+Inspected = dict[str, tuple[Any, Any, list[int], list[tuple[int, int, int]]]]
+
+
 def inspect_files(
-    spark: Any, files: dict[str, tuple[str, Any]]
-) -> dict[str, tuple[Any, Any, list[int]]]:
+    spark: Any,
+    files: dict[str, tuple[str, Any]],
+    max_line_bytes: int = event_rules.MAX_LINE_BYTES,
+) -> Inspected:
     """Decompress every file once in Python workers (zlib, C speed) without keeping the
-    text: file URI -> (number of lines, None, lines with invalid UTF-8) or (None, why it
-    cannot be read, []).
+    text: file URI -> (number of lines, None, lines with invalid UTF-8, lines over
+    ``max_line_bytes``) or (None, why it cannot be read, [], []).
 
     Spark's text reader would return a truncated gzip's first lines (or fail the job);
     DuckDB's engine rejects the whole file, once. The line counts also prove the line
-    numbers Spark assigns (see :func:`check_line_numbers`).
+    numbers Spark assigns (see :func:`check_line_numbers`). The text streams through
+    :class:`event_rules.LineLimit` in pieces, so a worker holds at most about a line limit
+    and a piece of it, whatever the file inflates to.
     """
     from urllib.parse import urlparse
 
@@ -279,36 +288,121 @@ def inspect_files(
 
     def run(item: tuple[str, bytes]) -> Any:
         uri = by_path[urlparse(item[0]).path]
+        cut = event_rules.LineLimit(max_line_bytes)
+        bad: list[int] = []
         try:
-            data = event_rules.decompress(files[uri][0], bytes(item[1]))
+            for chunk in event_rules.chunks(files[uri][0], bytes(item[1])):
+                first = cut.lines  # the piece's lines are numbered from here on
+                bad.extend(first + n for n in bad_utf8_lines(b"".join(cut.feed(chunk))))
         except ValueError as exc:
-            return (uri, None, str(exc), [])
-        n = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-        return (uri, n, None, bad_utf8_lines(data))
+            return (uri, None, str(exc), [], [])
+        first = cut.lines
+        bad.extend(first + n for n in bad_utf8_lines(b"".join(cut.end())))
+        return (uri, cut.lines, None, bad, cut.long)
 
     got = sc.binaryFiles(",".join(sorted(files)), minPartitions=parts).map(run).collect()
-    return {uri: (n, err, bad) for uri, n, err, bad in got}
+    return {uri: (n, err, bad, long) for uri, n, err, bad, long in got}
+
+
+def _bounded_lines(
+    spark: Any,
+    files: dict[str, tuple[str, Any]],
+    long: dict[str, list[int]],
+    max_line_bytes: int,
+) -> Any:
+    """The lines (``lines_schema``) of the files that hold a line over the limit, read in
+    Python workers through :class:`event_rules.LineLimit` (Hadoop's line reader would hold
+    the whole line, and fails past 2 GiB); ``long`` (URI -> line numbers) is left out."""
+    from urllib.parse import urlparse
+
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    by_path = {urlparse(uri).path: uri for uri in long}
+
+    def run(item: tuple[str, bytes]) -> Any:
+        uri = by_path[urlparse(item[0]).path]
+        name, hour = files[uri]
+        skip, cut, number = set(long[uri]), event_rules.LineLimit(max_line_bytes), 0
+
+        def texts() -> Any:  # whole lines, a piece at a time
+            for chunk in event_rules.chunks(name, bytes(item[1])):
+                yield b"".join(cut.feed(chunk))
+            yield b"".join(cut.end())
+
+        for text in texts():
+            lines = text.split(b"\n")
+            if text.endswith(b"\n") or not text:
+                lines.pop()
+            for line in lines:
+                number += 1
+                if number in skip:
+                    continue
+                try:
+                    line.decode("utf-8")
+                    bad = False
+                except UnicodeDecodeError:
+                    bad = True
+                yield (line, number, name, hour, bad)
+
+    schema = T.StructType(
+        [
+            T.StructField("raw", T.BinaryType(), True),
+            T.StructField("line_number", T.LongType(), True),
+            T.StructField("source_file", T.StringType(), True),
+            T.StructField("landing_hour", T.TimestampNTZType(), True),
+            T.StructField("bad_utf8", T.BooleanType(), True),
+        ]
+    )
+    rdd = spark.sparkContext.binaryFiles(",".join(sorted(long)), minPartitions=len(long))
+    frame = spark.createDataFrame(rdd.flatMap(run), schema, verifySchema=False)
+    # binary -> string keeps the bytes as they are (invalid UTF-8 too), as the text source
+    return frame.withColumn("raw", F.col("raw").cast("string"))
 
 
 def read_files_native(
     spark: Any,
     files: dict[str, tuple[str, Any]],
-    inspected: dict[str, tuple[Any, Any, list[int]]],
+    inspected: Inspected,
+    max_line_bytes: int = event_rules.MAX_LINE_BYTES,
 ) -> tuple[Any, list[Any]]:
     """Landing files (URI -> (``source_file``, naive landing hour)) -> (their lines, read by
-    Spark's text source with exact line numbers; ``corrupt-file`` rows).
+    Spark's text source with exact line numbers; the reader's rejects: ``corrupt-file`` and
+    ``line-too-long`` rows).
 
-    Only files :func:`inspect_files` could read are read; empty files have no lines.
+    Only files :func:`inspect_files` could read are read; empty files have no lines. A file
+    with a line over ``max_line_bytes`` is read by :func:`_bounded_lines` instead.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    corrupt = [
+    rejects = [
         event_rules.corrupt_file_row(files[uri][0], files[uri][1], err)
-        for uri, (_n, err, _bad) in sorted(inspected.items())
+        for uri, (_n, err, _bad, _long) in sorted(inspected.items())
         if err is not None
     ]
-    good = sorted(uri for uri, (n, err, _bad) in inspected.items() if err is None and n)
+    long = {
+        uri: [number for number, _o, _s in cut]
+        for uri, (_n, err, _bad, cut) in sorted(inspected.items())
+        if err is None and cut
+    }
+    for uri in long:
+        name, hour = files[uri]
+        rejects.extend(
+            event_rules.reject_row(
+                name,
+                hour,
+                event_rules.LINE_TOO_LONG,
+                event_rules.too_long_detail(size, offset, max_line_bytes),
+                number,
+            )
+            for number, offset, size in inspected[uri][3]
+        )
+    good = sorted(
+        uri
+        for uri, (n, err, _bad, _l) in inspected.items()
+        if err is None and n and uri not in long
+    )
     key_schema = T.StructType(
         [
             T.StructField("_key", T.StringType()),
@@ -322,10 +416,14 @@ def read_files_native(
     ]
     if len(keys) != len({k[0] for k in keys}):
         raise RuntimeError("two landing files share year=/month=/day=/hour=/name: cannot map")
+    columns = ("raw", "line_number", "source_file", "landing_hour", "bad_utf8")
+    bounded = _bounded_lines(spark, files, long, max_line_bytes) if long else None
     if not good:
         from taxiway.jobs.spark_core import lines_schema
 
-        return spark.createDataFrame([], lines_schema()), corrupt
+        if bounded is not None:
+            return bounded.select(*columns), rejects
+        return spark.createDataFrame([], lines_schema()), rejects
     for key, value in READ_CONF.items():
         spark.conf.set(key, value)
     text = spark.read.option("lineSep", "\n").text(good)
@@ -338,14 +436,15 @@ def read_files_native(
     mapping = F.broadcast(spark.createDataFrame(keys, key_schema))
     joined = lines.join(mapping, "_key")
     bad = F.array_contains(F.col("_bad"), F.col("line_number"))
-    return joined.withColumn("bad_utf8", bad).drop("_key", "_bad"), corrupt
+    out = joined.withColumn("bad_utf8", bad).select(*columns)
+    if bounded is not None:
+        out = out.unionByName(bounded.select(*columns))
+    return out, rejects
 
 
-def expected_lines(
-    files: dict[str, tuple[str, Any]], inspected: dict[str, tuple[Any, Any, list[int]]]
-) -> dict[str, int]:
+def expected_lines(files: dict[str, tuple[str, Any]], inspected: Inspected) -> dict[str, int]:
     """``source_file`` -> its number of lines, for every file the inspection could read."""
-    return {files[uri][0]: n for uri, (n, err, _) in inspected.items() if err is None and n}
+    return {files[uri][0]: n for uri, (n, err, _b, _l) in inspected.items() if err is None and n}
 
 
 def check_line_numbers(got: dict[str, tuple[int, int]], expected: dict[str, int]) -> None:
@@ -374,10 +473,10 @@ def check_line_numbers(got: dict[str, tuple[int, int]], expected: dict[str, int]
 LINES_PER_PARTITION = 250_000
 
 
-def shuffle_partitions(spark: Any, inspected: dict[str, tuple[Any, Any, list[int]]]) -> int:
+def shuffle_partitions(spark: Any, inspected: Inspected) -> int:
     """Shuffle partitions for the inspected files: one per ``LINES_PER_PARTITION`` lines,
     at least one per core (``defaultParallelism``)."""
-    lines: int = sum(n for n, err, _bad in inspected.values() if err is None and n)
+    lines: int = sum(n for n, err, _bad, _l in inspected.values() if err is None and n)
     cores: int = spark.sparkContext.defaultParallelism
     return max(cores, -(-lines // LINES_PER_PARTITION))
 
@@ -387,6 +486,7 @@ def classify_files_native(
     files: dict[str, tuple[str, Any]],
     lookback_days: int,
     future_hours: int = event_rules.FUTURE_TOLERANCE_HOURS,
+    max_line_bytes: int = event_rules.MAX_LINE_BYTES,
 ) -> tuple[Any, list[Any], dict[str, int]]:
     """Read and classify landing files natively -> (classified rows, the cached frames they
     are read from: the caller unpersists them when done, the line count of every readable
@@ -394,16 +494,17 @@ def classify_files_native(
     before anything is published).
 
     Files are read by Spark's text source (no Python per line); lines are typed by Spark
-    SQL when plain, else by the Python rules; each corrupt gzip becomes one reject. Each
-    line is read and parsed once: later actions read the cache.
+    SQL when plain, else by the Python rules; each corrupt gzip becomes one reject, each
+    line over ``max_line_bytes`` one ``line-too-long`` reject (its text is never held).
+    Each line is read and parsed once: later actions read the cache.
     """
     from taxiway.jobs import spark_core
 
     if not files:
         empty = spark.createDataFrame([], spark_core.row_schema())
         return empty, [], {}
-    inspected = inspect_files(spark, files)
+    inspected = inspect_files(spark, files, max_line_bytes)
     spark.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions(spark, inspected)))
-    lines, corrupt = read_files_native(spark, files, inspected)
+    lines, corrupt = read_files_native(spark, files, inspected, max_line_bytes)
     classified, cached = classify_lines_native(spark, lines, lookback_days, corrupt, future_hours)
     return classified, cached, expected_lines(files, inspected)

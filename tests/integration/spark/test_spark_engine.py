@@ -208,7 +208,8 @@ def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
     dup_keys = '{"event_id": "dk", "event_id": "dk2", "event_type": "click", '
     lines.append(dup_keys + '"event_ts": "2026-11-23T05:00:00Z", "anonymous_id": "a"}')
     bad_utf8 = b'{"event_id": "\xc3\x28"}\n\xff\xfe not utf8\n'
-    r_spark, q, lake = _same_as_duckdb(tmp_path, lines, classify, bad_utf8, threads=1)
+    too_long = b'{"event_id": "' + b"x" * (1 << 20) + b'"}\n'  # over the 1 MiB default
+    r_spark, q, lake = _same_as_duckdb(tmp_path, lines, classify, bad_utf8 + too_long, threads=1)
     name = "landing/topics/events/year=2026/month=11/day=23/hour=05/events+0+0000000000.json"
     for i, (line, reason) in enumerate(CASES, start=1):
         got = q.get((name, i))
@@ -219,10 +220,18 @@ def test_every_reason_and_edge_case_matches_duckdb_line_for_line(
     n = len(CASES)
     assert q[(name, n + 4)][2:] == ("malformed-json", "JSON value is not an object")
     assert q[(name, n + 5)][2:] == ("malformed-json", "not valid JSON (or not UTF-8)")
+    offset = len(lake.landing_files(HOUR)[0].read_bytes()) - len(too_long)
+    assert q[(name, n + 6)][1:] == (
+        None,
+        "line-too-long",
+        f"line is {len(too_long) - 1} bytes, over the 1048576-byte limit, "
+        f"at byte offset {offset} of the decompressed file",
+    )
     counts = r_spark.hours[HOUR]
     valid = sum(1 for _, r in CASES if r is None) + 1  # + the duplicate-key line
     assert (counts.curated_new, counts.duplicates) == (valid, 2)
-    assert counts.quarantined == len(CASES) - valid + 1 + 2
+    assert counts.quarantined == len(CASES) - valid + 1 + 2 + 1
+    assert counts.quarantined_by_reason["line-too-long"] == 1
     assert counts.balanced
     got = dict(rows(f"SELECT event_id, revenue FROM '{lake.root}/curated/events/*/*.parquet'"))
     assert str(got["e3"]) == "12.3457" and str(got["e4"]) == "100.0000"
