@@ -441,8 +441,12 @@ class ImportContext:
             return Problem(
                 "import-unavailable",
                 f"{reason.split('; ')[0]} as far as the shipped MWAA {self.mwaa_version} data "
-                f"knows{would}, but the data does not know what {names} install, so one of "
-                "them may bring it",
+                f"knows{would}, but the data does not know what {names} "
+                + (
+                    "installs, so it may bring it"
+                    if len(unknown) == 1
+                    else "install, so one of them may bring it"
+                ),
                 verified=False,
                 provider=provider,
             )

@@ -31,12 +31,12 @@ def test_variables_reach_the_dagbag_and_it_overrides_static_import_guesses(
     assert "dag-import-error" not in codes, [f.message for f in report.findings]
     assert report.imports is not None and report.imports.dag_ids == ["reports_acme"]
     assert [(s.dags, s.tasks) for s in report.imports.files] == [(1, 2)]
-    # The doctor's guesses that `tlz` is not installed (module level, and inside a task)
-    # were dropped: the environment's own metadata says `toolz` provides `tlz`.
+    # The doctor's guesses that `humps` is not installed (module level, and inside a task)
+    # were dropped: the environment's own metadata says `pyhumps` provides `humps`.
     assert not [f for f in report.findings if f.code == "import-unavailable"]
     (verified,) = [f for f in report.findings if f.code == "import-verified"]
-    assert "`tlz` (dags/reads_variables.py:6)" in verified.message
-    assert "`tlz.curried` (dags/reads_variables.py:18)" in verified.message
+    assert "`humps` (dags/reads_variables.py:6)" in verified.message
+    assert "`humps.main` (dags/reads_variables.py:18)" in verified.message
     assert report.findings and all(f.severity.value != "error" for f in report.findings)
 
 
@@ -46,5 +46,5 @@ def test_without_the_variables_the_dag_fails_to_import(local_cache: Path) -> Non
     )
     errors = [f for f in report.findings if f.code == "dag-import-error"]
     assert len(errors) == 1 and "reports_bucket" in errors[0].message
-    # The file failed in the DagBag, but the installed metadata still vouches for `tlz`.
+    # The file failed in the DagBag, but the installed metadata still vouches for `humps`.
     assert not [f for f in report.findings if f.code == "import-unavailable"]
