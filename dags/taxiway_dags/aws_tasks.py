@@ -80,6 +80,8 @@ def curate_args(env: settings.DagEnv, hour: str, run_id: str) -> list[str]:
         str(env.late_event_lookback_days),
         "--future-tolerance-hours",
         str(env.future_tolerance_hours),
+        "--max-line-bytes",
+        str(env.max_line_bytes),
         "--run-id",
         run_id,
     ]

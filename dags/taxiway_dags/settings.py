@@ -39,6 +39,8 @@ class DagEnv:
     late_event_lookback_days: int
     future_tolerance_hours: int
     start: datetime
+    #: a longer landing line is quarantined as `line-too-long` (pipeline.max_line_bytes)
+    max_line_bytes: int = 1048576
     #: replay every hour from `start` to now once unpaused (TAXIWAY_DAG_CATCHUP=false turns
     #: it off: `taxiway airflow` does, and backfills the landing hours on disk instead)
     catchup: bool = True
@@ -140,6 +142,7 @@ def current(name: str | None = None) -> DagEnv:
         attribution_window_days=int(pipeline.get("attribution_window_days", 7)),
         late_event_lookback_days=int(pipeline.get("late_event_lookback_days", 7)),
         future_tolerance_hours=int(pipeline.get("future_tolerance_hours", 1)),
+        max_line_bytes=int(pipeline.get("max_line_bytes", 1048576)),
         start=_start_hour(os.environ.get("TAXIWAY_DAG_START") or pipeline.get("start_hour")),
         catchup=_flag("TAXIWAY_DAG_CATCHUP", True),
         topics_dir=str(pipeline.get("topics_dir", "topics")).strip("/"),

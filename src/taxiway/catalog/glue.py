@@ -92,6 +92,7 @@ REPORTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("quarantined_too_late", "bigint"),
         ("quarantined_future_timestamp", "bigint"),
         ("quarantined_corrupt_file", "bigint"),
+        ("quarantined_line_too_long", "bigint"),
     ),
 }
 

@@ -246,6 +246,7 @@ def rows_as(
 
 _SHORT = {
     "corrupt-file": "file",
+    "line-too-long": "long",
     "malformed-json": "json",
     "missing-required-field": "missing",
     "wrong-type": "type",

@@ -42,6 +42,7 @@ REVENUE_RANGE = " (NaN, Infinity or out of DECIMAL(18,4) range)"
 #: Reason codes of quarantined records, in the order the checks apply (first match wins).
 REASONS: tuple[str, ...] = (
     "corrupt-file",  # file-level: the file cannot be decompressed or read at all
+    "line-too-long",  # the line is longer than pipeline.max_line_bytes (its text is not kept)
     "malformed-json",  # the line is not a JSON object (or not UTF-8)
     "missing-required-field",  # a REQUIRED field is absent, null or empty
     "wrong-type",  # a field has the wrong JSON type (or revenue is not a decimal)

@@ -47,11 +47,17 @@ def curate_hours(
     if name == "duckdb":
         from taxiway.engines.duckdb import DuckDBEngine
 
-        impl = DuckDBEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours)
+        impl = DuckDBEngine(
+            future_tolerance_hours=settings.pipeline.future_tolerance_hours,
+            max_line_bytes=settings.pipeline.max_line_bytes,
+        )
     elif name in ("spark", "spark-emr"):
         from taxiway.engines.spark import SparkEngine
 
-        impl = SparkEngine(future_tolerance_hours=settings.pipeline.future_tolerance_hours)
+        impl = SparkEngine(
+            future_tolerance_hours=settings.pipeline.future_tolerance_hours,
+            max_line_bytes=settings.pipeline.max_line_bytes,
+        )
     else:
         raise UsageError(f"Engine `{name}` is unknown; use `duckdb` or `spark`.")
     manifest = curate(

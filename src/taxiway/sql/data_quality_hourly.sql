@@ -13,7 +13,8 @@ WITH reasons AS (
     SUM(CASE WHEN reason = 'bad-timestamp' THEN 1 ELSE 0 END) AS bad_timestamp,
     SUM(CASE WHEN reason = 'too-late' THEN 1 ELSE 0 END) AS too_late,
     SUM(CASE WHEN reason = 'future-timestamp' THEN 1 ELSE 0 END) AS future_timestamp,
-    SUM(CASE WHEN reason = 'corrupt-file' THEN 1 ELSE 0 END) AS corrupt_file
+    SUM(CASE WHEN reason = 'corrupt-file' THEN 1 ELSE 0 END) AS corrupt_file,
+    SUM(CASE WHEN reason = 'line-too-long' THEN 1 ELSE 0 END) AS line_too_long
   FROM quarantine
   GROUP BY landing_hour
 )
@@ -34,7 +35,8 @@ SELECT
   CAST(COALESCE(r.bad_timestamp, 0) AS BIGINT) AS quarantined_bad_timestamp,
   CAST(COALESCE(r.too_late, 0) AS BIGINT) AS quarantined_too_late,
   CAST(COALESCE(r.future_timestamp, 0) AS BIGINT) AS quarantined_future_timestamp,
-  CAST(COALESCE(r.corrupt_file, 0) AS BIGINT) AS quarantined_corrupt_file
+  CAST(COALESCE(r.corrupt_file, 0) AS BIGINT) AS quarantined_corrupt_file,
+  CAST(COALESCE(r.line_too_long, 0) AS BIGINT) AS quarantined_line_too_long
 FROM hourly_counts AS h
 LEFT JOIN reasons AS r
   ON r.landing_hour = h.landing_hour

@@ -137,3 +137,39 @@ def _detail(size: int, offset: int) -> str:
         f"line is {size} bytes, over the {LIMIT}-byte limit, "
         f"at byte offset {offset} of the decompressed file"
     )
+
+
+def test_the_limit_is_taxiway_yamls_and_the_report_counts_it(tmp_path: Path) -> None:
+    """`pipeline.max_line_bytes` from the settings file reaches the engine `taxiway run` uses,
+    and `data_quality_hourly` has a column for the reason."""
+    config = tmp_path / "taxiway.yaml"
+    text = (REPO / "taxiway.yaml").read_text()
+    assert "max_line_bytes: 1048576" in text
+    config.write_text(text.replace("max_line_bytes: 1048576", "max_line_bytes: 200"))
+    data = tmp_path / "data"
+    path = Lake(data).landing_file(datetime(2026, 11, 23, 5, tzinfo=UTC), 0, 0)
+    path.parent.mkdir(parents=True)
+    lines = [event(1), sized(2, 200), sized(3, 201), event(4)]
+    path.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+
+    cli = [sys.executable, "-m", "taxiway.cli.app", "run", "--from", HOUR, "--format", "json"]
+    done = subprocess.run(
+        [*cli, "--data-dir", str(data), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = json.loads(done.stdout)["hours"][HOUR]
+    assert (counts["curated_new"], counts["quarantined_by_reason"]) == (3, {"line-too-long": 1})
+    con = duckdb.connect()
+    ((detail,),) = con.execute(
+        f"SELECT detail FROM read_parquet('{data}/quarantine/*.parquet')"
+    ).fetchall()
+    assert detail.startswith("line is 201 bytes, over the 200-byte limit, at byte offset ")
+    report = f"{data}/reports/data_quality_hourly/data.parquet"
+    row = con.execute(
+        f"SELECT received, quarantined, quarantined_line_too_long FROM read_parquet('{report}')"
+    ).fetchall()
+    assert row == [(4, 1, 1)]

@@ -58,6 +58,9 @@ def test_the_steps_arguments_parse_and_leave_no_path_to_choose(
     parsed = curate_spark.build_parser().parse_args(argv)
     assert (parsed.start, parsed.end) == (ALL_HOURS[0].replace(tzinfo=None),) * 2
     assert parsed.run_id == "scheduled__2026-11-23T01"
+    # taxiway.yaml's pipeline settings reach the step, not the job's defaults
+    assert (parsed.future_tolerance_hours, parsed.max_line_bytes) == (1, 1048576)
+    assert argv[argv.index("--max-line-bytes") + 1] == "1048576"
     options = {o for a in curate_spark.build_parser()._actions for o in a.option_strings}
     assert "--classify" not in options  # one path: nothing the step could leave unset
 

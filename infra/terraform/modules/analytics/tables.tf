@@ -87,6 +87,7 @@ locals {
       { name = "quarantined_too_late", type = "bigint" },
       { name = "quarantined_future_timestamp", type = "bigint" },
       { name = "quarantined_corrupt_file", type = "bigint" },
+      { name = "quarantined_line_too_long", type = "bigint" },
     ]
   }
 
