@@ -19,6 +19,7 @@ from packaging.version import Version
 from taxiway.doctor.files import python_files
 from taxiway.doctor.ignorefile import IgnoreMatcher
 from taxiway.doctor.imports import ImportContext, ImportRef, Problem, imports_of
+from taxiway.doctor.runtime3 import REMOVED_VARIABLES
 from taxiway.doctor.selection import suppressed as suppressed
 from taxiway.doctor.selection import without_ignored
 from taxiway.doctor.toplevel import ParseTimeAnalysis, local_module_map
@@ -422,25 +423,10 @@ def runtime_removals(tree: ast.AST, display: str) -> list[Finding]:
     return out
 
 
-# The task context keys Airflow 3 removed (ruff's AIR301 list); ruff sees them in `@task`
-# functions only, not in the `**kwargs` of a PythonOperator's callable.
-_REMOVED_KEYS = frozenset(
-    {
-        "conf",
-        "execution_date",
-        "next_ds",
-        "next_ds_nodash",
-        "next_execution_date",
-        "prev_ds",
-        "prev_ds_nodash",
-        "prev_execution_date",
-        "prev_execution_date_success",
-        "tomorrow_ds",
-        "tomorrow_ds_nodash",
-        "yesterday_ds",
-        "yesterday_ds_nodash",
-    }
-)
+# The task context keys Airflow 3 removed (ruff's AIR301 list): the removed template
+# variables plus `conf`; ruff sees them in `@task` functions only, not in the `**kwargs`
+# of a PythonOperator's callable.
+_REMOVED_KEYS = REMOVED_VARIABLES | {"conf"}
 
 
 def _task_decorator(node: ast.expr) -> bool:

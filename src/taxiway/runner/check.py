@@ -304,7 +304,8 @@ def prepare(
     timings: dict[str, float] = {}
     findings: list[Finding] = []
     started = time.perf_counter()
-    interp, exact = interpreters.find(release.python, python)
+    memo = (cache or target.cache_root()) / "interpreters.json"
+    interp, exact = interpreters.find(release.python, python, memo)
     timings["interpreter"] = time.perf_counter() - started
     if not exact:
         findings.append(

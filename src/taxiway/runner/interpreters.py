@@ -4,11 +4,17 @@ uv finds interpreters on PATH and its own managed ones, but not every pyenv vers
 shims for non-global versions fail when run), so after asking uv we also look where
 interpreters are usually installed. Python downloads stay off: the runner must work
 where only a package index is reachable.
+
+Asking uv walks every interpreter on PATH (behind pyenv, each shim is a chain of shell
+scripts: 1-2 s, and then every usual place is tried), so an exact match is remembered in the runner's cache (``interpreters.json``),
+per minor version and PATH, and checked by running it (tens of milliseconds) before use.
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 import os
 import subprocess
 from dataclasses import dataclass
@@ -128,10 +134,48 @@ def _distance(minor: str, wanted: str) -> tuple[int, int]:
     return (gap, 0 if a > b else 1)
 
 
-def find(wanted: str, explicit: str | None = None) -> tuple[Interpreter, bool]:
+def _memo_key(minor: str) -> str:
+    path = os.environ.get("PATH", "")
+    return f"{minor} {hashlib.sha256(path.encode()).hexdigest()[:12]}"
+
+
+def _remembered(memo: Path | None, minor: str) -> Interpreter | None:
+    """The interpreter uv found for ``minor`` with this PATH, if it still runs as that."""
+    if memo is None:
+        return None
+    try:
+        path = json.loads(memo.read_text()).get(_memo_key(minor))
+    except (OSError, ValueError, AttributeError):
+        return None
+    interp = probe(path) if isinstance(path, str) else None
+    return interp if interp is not None and interp.minor == minor else None
+
+
+def _remember(memo: Path | None, minor: str, interp: Interpreter) -> None:
+    if memo is None:
+        return
+    try:
+        known = json.loads(memo.read_text())
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known[_memo_key(minor)] = interp.path
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        scratch = memo.with_name(f".{memo.name}.{os.getpid()}")
+        scratch.write_text(json.dumps(known, indent=1, sort_keys=True))
+        scratch.replace(memo)  # atomic: a concurrent reader sees the old or the new file
+    except OSError:
+        pass  # a read-only cache only costs the next run the lookup
+
+
+def find(
+    wanted: str, explicit: str | None = None, memo: Path | None = None
+) -> tuple[Interpreter, bool]:
     """The interpreter to build with and whether it matches ``wanted`` ("3.12").
 
-    ``explicit`` (a path or a version) wins when given. Raises ToolchainError when no
+    ``explicit`` (a path or a version) wins when given. ``memo`` (a JSON file in the
+    runner's cache) remembers an exact match, found by uv or in the usual places. Raises ToolchainError when no
     Python 3 interpreter runs at all.
     """
     if explicit:
@@ -142,11 +186,16 @@ def find(wanted: str, explicit: str | None = None) -> tuple[Interpreter, bool]:
                 "`python3.X` with `--python`."
             )
         return interp, interp.minor == wanted
+    known = _remembered(memo, wanted)
+    if known is not None:
+        return known, True
     exact = _uv_find(wanted)
     if exact is not None and exact.minor == wanted:
+        _remember(memo, wanted, exact)
         return exact, True
     pool = available()
     if wanted in pool:
+        _remember(memo, wanted, pool[wanted])
         return pool[wanted], True
     if not pool:
         raise ToolchainError(

@@ -108,7 +108,8 @@ def _airflow_test(
 
     release = side.release
     sandboxed = check.sandbox_wanted(layout, startup_mode)
-    interp, exact = interpreters.find(release.python, python)
+    memo = (cache or target.cache_root()) / "interpreters.json"
+    interp, exact = interpreters.find(release.python, python, memo)
     findings: list[Finding] = []
     if not exact:
         findings.append(_mismatch(release.version, release.python, interp.version))
