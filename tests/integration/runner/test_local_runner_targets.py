@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,14 +97,13 @@ def test_failing_startup_script_is_reported_with_reserved_export(
 def test_second_run_hits_the_cache(run_local: Run, mwaa_version: str, local_cache: Path) -> None:
     first = run_local("mixed", mwaa_version)
     assert first.env is not None
-    started = time.perf_counter()
+    marker = first.env.root / "taxiway-env.json"
+    built_at = marker.stat().st_mtime_ns
     second = local_test(PROJECTS / "mixed", mwaa_version, cache=local_cache, with_doctor=False)
-    elapsed = time.perf_counter() - started
     assert second.env is not None and second.env.cached is True
     assert second.env.root == first.env.root
     assert any(f.code == "environment-reused" for f in second.findings)
-    assert second.timings["environment"] < 2.0
-    assert elapsed < 30
+    assert marker.stat().st_mtime_ns == built_at  # nothing was installed again
     # same project, other requirements-free layout -> the very same environment is shared
     other = run_local("plugin_error", mwaa_version)
     assert other.env is not None and other.env.root == first.env.root
