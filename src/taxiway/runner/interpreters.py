@@ -12,6 +12,7 @@ per minor version and PATH, and checked by running it (tens of milliseconds) bef
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -160,13 +161,11 @@ def _remember(memo: Path | None, minor: str, interp: Interpreter) -> None:
     except (OSError, ValueError):
         known = {}
     known[_memo_key(minor)] = interp.path
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache only costs the next run the lookup
         memo.parent.mkdir(parents=True, exist_ok=True)
         scratch = memo.with_name(f".{memo.name}.{os.getpid()}")
         scratch.write_text(json.dumps(known, indent=1, sort_keys=True))
         scratch.replace(memo)  # atomic: a concurrent reader sees the old or the new file
-    except OSError:
-        pass  # a read-only cache only costs the next run the lookup
 
 
 def find(

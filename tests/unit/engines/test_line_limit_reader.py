@@ -4,11 +4,11 @@ limit; and the streamed gunzip reads what the whole-file gunzip reads, with its 
 
 from __future__ import annotations
 
-import gzip
 import random
 from pathlib import Path
 
 import pytest
+from gzip_cases import BODY, CASES
 
 from taxiway.engines import landing
 from taxiway.jobs import event_rules
@@ -60,22 +60,6 @@ def test_a_line_of_exactly_the_limit_is_kept_and_one_byte_more_is_cut() -> None:
     assert (text, long) == (b"abc\n\nab", [(2, 4, 4)])
     text, long = event_rules.read_bounded("f.json", b"abc\nabcd", limit=3)
     assert (text, long) == (b"abc\n\n", [(2, 4, 4)])  # the last line keeps a newline
-
-
-BODY = b"".join(b'{"event_id": "e%d"}\n' % i for i in range(20_000))
-GOOD = gzip.compress(BODY)
-CASES = {
-    "one member": GOOD,
-    "many members": GOOD
-    + gzip.compress(b"x" * 300_000) * 3
-    + gzip.compress(b"tail\r\n"),  # one line: 900_000 x, tail, CR
-    "empty file": b"",
-    "empty member": gzip.compress(b""),
-    "truncated": GOOD[: len(GOOD) // 2],
-    "bad crc": GOOD[:-8] + bytes(b ^ 0xFF for b in GOOD[-8:-4]) + GOOD[-4:],
-    "trailing garbage": GOOD + b"not gzip",
-    "not gzip at all": b"plain text\n",
-}
 
 
 def _text(read: object) -> bytes | str:
