@@ -429,6 +429,17 @@ class ImportContext:
         if inst is None:
             return Problem("import-unavailable", reason, provider=provider)
         unknown = sorted(inst.unverified)
+        if (
+            top != "airflow"
+            and top not in _NAMESPACES
+            and not providers
+            and any(_named_after(top, n) for n in inst.unverified | inst.modules_unknown)
+        ):
+            # A distribution outside the data named `<module>-...` (`polygon-api-client`)
+            # installs that module, or extends the distribution that does and requires it
+            # (`pandas-gbq`). Only for a module no known distribution provides: with one
+            # (`snowflake.snowpark` is `snowflake-snowpark-python`'s), the name says nothing.
+            return None
         if top == "airflow":
             # An Airflow provider comes only with a distribution of Airflow's ecosystem:
             # across every version's data, no distribution without `airflow` in its name
@@ -502,6 +513,9 @@ class ImportContext:
         return problem.reason if problem is not None else None
 
 
+_URL_REQUIREMENT = "a URL or path requirement"
+
+
 def _may_bring_providers(name: str) -> bool:
     """Whether an unverified requirement might pull Airflow providers with it."""
     return name == "a URL or path requirement" or "airflow" in name.lower()
@@ -521,6 +535,17 @@ def _provides_by_name(module: str, distributions: Iterable[str]) -> bool:
     # name squashed (separators and a python- affix dropped) is the module's name.
     top = module.split(".", 1)[0].lower().replace("_", "")
     return any(_squashed(d) == top for d in names)
+
+
+def _named_after(top: str, distribution: str) -> bool:
+    """Whether ``distribution``'s name is the module's name and more words: the convention
+    of clients, connectors and extensions (``polygon-api-client`` installs ``polygon``,
+    ``great-expectations-x`` needs ``great_expectations``). ``python-``/``py-``/``types-``
+    are affixes, not modules (``types`` is the standard library's anyway)."""
+    head = top.lower().replace("_", "-")
+    if head in ("py", "python", "types") or distribution == _URL_REQUIREMENT:
+        return False
+    return normalize(distribution).startswith(head + "-")
 
 
 def _squashed(distribution: str) -> str:

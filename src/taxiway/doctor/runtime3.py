@@ -3,7 +3,9 @@
 - ``airflow3-db-access``: task code reaching the metadata database: ``settings.Session()``
   (``from airflow import settings`` or ``from airflow.settings import Session``),
   ``@provide_session`` and ``create_session()`` (``airflow.utils.session``, 1.10's
-  ``airflow.utils.db``), ``settings.engine``. Airflow 3 runs tasks through the Task
+  ``airflow.utils.db``), ``settings.engine``, and the class methods of Airflow's ORM models
+  that open a session themselves (``DagRun.find``, ``DagModel.get_current``,
+  ``Pool.get_pool``, from ``airflow.models``). Airflow 3 runs tasks through the Task
   Execution API and gives them no database connection: a session fails with
   ``RuntimeError: Direct database access via the ORM is not allowed in Airflow 3.0``.
 - ``airflow3-removed`` for the context keys Airflow 3 removed, read from
@@ -51,6 +53,19 @@ _HOLDERS = frozenset({"ti", "task_instance", "dag_run", "dagrun"})
 # Where the session helpers live: 2.x/3.x's airflow.utils.session, 1.10's airflow.utils.db.
 _SESSION_MODULES = frozenset({"airflow.utils.session", "airflow.utils.db"})
 _SESSION_HELPERS = frozenset({"provide_session", "create_session", "create_global_lock"})
+# Class methods of Airflow's ORM models that open a session themselves (`@provide_session`
+# in Airflow 2 and 3): `DagRun.find(dag_id=...)` in a task queries the metadata database.
+# Variable and Connection are not here: on Airflow 3 their `get` goes through the Task SDK.
+_MODEL_QUERIES = {
+    "DagRun": frozenset(
+        {"find", "find_duplicate", "get_latest_runs", "active_runs_of_dags", "get_run"}
+    ),
+    "DagModel": frozenset({"get_current", "get_dagmodel", "get_paused_dag_ids"}),
+    "TaskInstance": frozenset({"get_task_instance"}),
+    "Pool": frozenset(
+        {"get_pool", "get_pools", "get_default_pool", "create_or_update_pool", "delete_pool"}
+    ),
+}
 # What Airflow 3's supervisor replaces in `airflow.settings` (`block_orm_access`).
 _SETTINGS_ATTRS = frozenset(
     {"Session", "engine", "async_engine", "AsyncSession", "NonScopedSession"}
@@ -77,6 +92,7 @@ def db_access(tree: ast.AST, display: str) -> list[Finding]:
     """``airflow3-db-access``: one finding per helper (``settings.Session``,
     ``provide_session``, ...) per file, at its first line, listing the import and uses."""
     bound: dict[str, str] = {}  # local name -> what it is ("provide_session", "settings")
+    models: dict[str, str] = {}  # local name -> ORM model class ("DagRun")
     uses: dict[str, list[int]] = {}
     used: set[str] = set()
     for node in ast.walk(tree):
@@ -91,15 +107,22 @@ def db_access(tree: ast.AST, display: str) -> list[Finding]:
                 elif node.module == "airflow.settings" and alias.name in _SETTINGS_ATTRS:
                     bound[local] = f"settings.{alias.name}"
                     uses.setdefault(f"settings.{alias.name}", []).append(node.lineno)
+                elif _is_models(node.module) and alias.name in _MODEL_QUERIES:
+                    models[local] = alias.name
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "airflow.settings" and alias.asname:
                     bound[alias.asname] = "settings"
-    if not bound:
+    if not bound and not models:
         return []
     typing_only = _annotation_nodes(tree)  # `session: Session` opens nothing
     for node in ast.walk(tree):
         if id(node) in typing_only:
+            continue
+        query = _model_query(node, models)
+        if query is not None and isinstance(node, ast.Call):
+            uses.setdefault(query, []).append(node.lineno)
+            used.add(query)
             continue
         if isinstance(node, ast.Attribute) and node.attr in _SETTINGS_ATTRS:
             base = node.value
@@ -135,6 +158,21 @@ def db_access(tree: ast.AST, display: str) -> list[Finding]:
             )
         )
     return out
+
+
+def _is_models(module: str) -> bool:
+    return module == "airflow.models" or module.startswith("airflow.models.")
+
+
+def _model_query(node: ast.AST, models: dict[str, str]) -> str | None:
+    """``DagRun.find`` for a call ``DagRun.find(...)`` of an imported ORM model, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    base = node.func.value
+    model = models.get(base.id) if isinstance(base, ast.Name) else None
+    if model is None or node.func.attr not in _MODEL_QUERIES[model]:
+        return None
+    return f"{model}.{node.func.attr}"
 
 
 def _annotation_nodes(tree: ast.AST) -> set[int]:
