@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
 
+#: how an unverified requirement that names no distribution (a URL or a path) is listed
+URL_REQUIREMENT = "a URL or path requirement"
+
 _EXTRAS = re.compile(r"^([^\[]+)(?:\[([^\]]*)\])?$")
 # In every virtual environment MWAA builds for Python 3.11 and older, and required by name
 # by some built-ins on 3.12, but left out of Airflow's constraints files: they need nothing
@@ -167,7 +170,7 @@ def installed(
     todo: list[tuple[str, frozenset[str], str | None]] = [(b, frozenset(), None) for b in builtins]
     for name, extras in requirements:
         if name is None:
-            unverified.add("a URL or path requirement")
+            unverified.add(URL_REQUIREMENT)
             continue
         todo.append((name, extras, None))
     while todo:
@@ -247,7 +250,9 @@ def installed_with_other_versions(
     found = installed(current, builtins, requirements)
     while True:
         todo = sorted(
-            n for n in found.unverified if n not in data.dists and n not in tried and n != _URL
+            n
+            for n in found.unverified
+            if n not in data.dists and n not in tried and n != URL_REQUIREMENT
         )
         if not todo:
             break
@@ -271,9 +276,6 @@ def installed_with_other_versions(
         found.via,
         found.modules_unknown,
     )
-
-
-_URL = "a URL or path requirement"
 
 
 def _borrow(

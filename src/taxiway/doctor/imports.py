@@ -18,7 +18,7 @@ from functools import cache
 
 from packaging.version import Version
 
-from taxiway.doctor.distributions import Installed
+from taxiway.doctor.distributions import URL_REQUIREMENT, Installed
 from taxiway.mwaa import normalize
 
 # Standard-library modules removed (key: first Python without them) or added (key: first
@@ -513,17 +513,14 @@ class ImportContext:
         return problem.reason if problem is not None else None
 
 
-_URL_REQUIREMENT = "a URL or path requirement"
-
-
 def _may_bring_providers(name: str) -> bool:
     """Whether an unverified requirement might pull Airflow providers with it."""
-    return name == "a URL or path requirement" or "airflow" in name.lower()
+    return name == URL_REQUIREMENT or "airflow" in name.lower()
 
 
 def _path_requirement(installed: Installed) -> bool:
     """Whether a requirement is a URL or a path (``-e .``): it may install the project."""
-    return "a URL or path requirement" in installed.unverified
+    return URL_REQUIREMENT in installed.unverified
 
 
 def _provides_by_name(module: str, distributions: Iterable[str]) -> bool:
@@ -543,7 +540,7 @@ def _named_after(top: str, distribution: str) -> bool:
     ``great-expectations-x`` needs ``great_expectations``). ``python-``/``py-``/``types-``
     are affixes, not modules (``types`` is the standard library's anyway)."""
     head = top.lower().replace("_", "-")
-    if head in ("py", "python", "types") or distribution == _URL_REQUIREMENT:
+    if head in ("py", "python", "types") or distribution == URL_REQUIREMENT:
         return False
     return normalize(distribution).startswith(head + "-")
 
